@@ -1,0 +1,173 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { AwsError } from './core/aws-error.js';
+import type { HydrantConfig } from './config/config.js';
+import { DeliveryStreams } from './delivery/delivery-streams.js';
+import { awsJsonHandler, errorResponse, type Authenticator } from './ingest/aws-json/dispatch.js';
+import { firehoseOperations } from './ingest/aws-json/firehose-ops.js';
+import { HydrantServer } from './ingest/http/server.js';
+import type { Route } from './ingest/http/types.js';
+import { firehoseModel } from './ingest/protocol/index.js';
+import { createSigV4Verifier } from './ingest/auth/sigv4.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { createObjectStore } from '../sinks/s3/object-store.js';
+import type { CreateDeliveryStreamInput } from './delivery/validate-create.js';
+
+export interface RunningHydrant {
+  port: number;
+  host: string;
+  endpoint: string;
+  deliveryStreams: DeliveryStreams;
+  metrics: Metrics;
+  logger: Logger;
+  /** SIGTERM behaviour: stop accepting, deliver what is buffered, close. Resolves true if everything was delivered. */
+  drain(timeoutMs?: number): Promise<boolean>;
+  /** Stop at once without delivering buffers (they stay durable in the log). */
+  close(): Promise<void>;
+}
+
+const MAX_AWS_BODY = 16 * 1024 * 1024;
+
+/** Start a Hydrant node with the given configuration (the CLI and tests both use this). */
+export async function startHydrant(config: HydrantConfig, opts: { logger?: Logger; defaultMetrics?: boolean } = {}): Promise<RunningHydrant> {
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const dataDir = resolve(config.dataDir ?? './data');
+  const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const accountId = config.accountId ?? '000000000000';
+  const metrics = new Metrics({ defaultMetrics: opts.defaultMetrics });
+
+  const objectStore = createObjectStore({
+    dataDir,
+    endpoint: config.s3?.endpoint,
+    region: config.s3?.region,
+    forcePathStyle: config.s3?.forcePathStyle,
+    credentials: config.s3?.accessKeyId && config.s3.secretAccessKey
+      ? { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey }
+      : undefined,
+  });
+  logger.info({ objects: objectStore.description }, `S3 destinations write to ${objectStore.description}`);
+
+  const deliveryStreams = await DeliveryStreams.open({
+    dataDir,
+    region,
+    accountId,
+    objectStore,
+    logger,
+    metrics,
+    createDelayMs: config.createDelayMs,
+    directPutShards: config.directPutShards,
+    retentionHours: config.retentionHours,
+    fsync: config.fsync,
+  });
+  await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
+
+  const creds = config.auth?.credentials ?? [];
+  let auth: Authenticator | undefined;
+  if (creds.length > 0) {
+    auth = createSigV4Verifier({ credentials: Object.fromEntries(creds.map((c) => [c.accessKeyId, c.secretAccessKey])) });
+    logger.info({ keys: creds.map((c) => c.accessKeyId) }, 'SigV4 verification is on');
+  } else {
+    logger.warn('no access keys configured: requests are accepted with any signature (set auth.credentials or HYDRANT_AUTH_CREDENTIALS to verify SigV4)');
+  }
+
+  let draining = false;
+  const awsJson = awsJsonHandler([{ targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) }], auth, logger);
+  const routes: Route[] = [
+    { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY },
+    {
+      method: 'GET', path: '/health', handler: () => draining
+        ? { status: 503, headers: { 'content-type': 'application/json' }, body: '{"status":"draining"}' }
+        : { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' },
+    },
+    {
+      method: 'GET', path: '/metrics', handler: async () => {
+        deliveryStreams.refreshGauges();
+        return { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.text() };
+      },
+    },
+  ];
+  const tls = config.tls ? { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) } : undefined;
+  const server = new HydrantServer({
+    routes,
+    tls,
+    onError: (err) => {
+      logger.error({ err }, 'request failed');
+      return errorResponse(AwsError.isInstance(err) ? err : new AwsError('InternalFailure', '', 500), 'none');
+    },
+    notFound: (method, path) => ({
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: `No route for ${method} ${path}` }),
+    }),
+  });
+  const host = config.host ?? '127.0.0.1';
+  const { port } = await server.listen(config.port ?? 4573, host);
+  const endpoint = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ endpoint, dataDir }, `Hydrant listening on ${endpoint}`);
+
+  let closing: Promise<unknown> | undefined;
+  return {
+    port,
+    host,
+    endpoint,
+    deliveryStreams,
+    metrics,
+    logger,
+    drain: (timeoutMs = (config.drainTimeoutSeconds ?? 60) * 1000) => {
+      draining = true;
+      closing ??= (async () => {
+        await server.close();
+        const ok = await deliveryStreams.drain(timeoutMs);
+        objectStore.close();
+        return ok;
+      })();
+      return closing as Promise<boolean>;
+    },
+    close: () => {
+      closing ??= (async () => {
+        await server.close(0);
+        await deliveryStreams.close();
+        objectStore.close();
+        return false;
+      })();
+      return closing.then(() => undefined);
+    },
+  };
+}
+
+/** Create the configured delivery streams that do not exist; update those whose destination changed. */
+async function applyConfiguredStreams(ds: DeliveryStreams, streams: Record<string, unknown>[], logger: Logger): Promise<void> {
+  for (const raw of streams) {
+    let input: CreateDeliveryStreamInput;
+    try {
+      input = firehoseModel.parse('CreateDeliveryStream', raw) as CreateDeliveryStreamInput;
+    } catch (err) {
+      throw new Error(`config: delivery stream ${String(raw.DeliveryStreamName)}: ${(err as Error).message}`);
+    }
+    const name = input.DeliveryStreamName;
+    const existing = ds.list({ Limit: 10_000 }).DeliveryStreamNames.includes(name);
+    try {
+      if (!existing) {
+        await ds.create(input);
+        logger.info({ deliveryStream: name }, 'created from the config file');
+        continue;
+      }
+      const desc = ds.describe(name).DeliveryStreamDescription as { VersionId: string; Destinations: { DestinationId: string }[] };
+      const wanted = input.ExtendedS3DestinationConfiguration ?? input.S3DestinationConfiguration;
+      const current = ds.definition(name)?.destination.ExtendedS3;
+      if (wanted && !isDeepStrictEqual(wanted, current)) {
+        await ds.updateDestination({
+          DeliveryStreamName: name,
+          CurrentDeliveryStreamVersionId: desc.VersionId,
+          DestinationId: desc.Destinations[0].DestinationId,
+          ExtendedS3DestinationUpdate: wanted,
+        });
+        logger.info({ deliveryStream: name }, 'destination updated from the config file');
+      }
+    } catch (err) {
+      throw new Error(`config: delivery stream ${name}: ${(err as Error).message}`);
+    }
+  }
+}

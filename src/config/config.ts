@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+
+/**
+ * Hydrant's configuration. Every member is optional; the comment gives the default.
+ * Delivery streams use the `CreateDeliveryStream` input shape, so AWS definitions port as-is.
+ */
+export interface HydrantConfig {
+  /** TCP port (default 4573). */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Where logs, checkpoints, the catalog and (without an S3 endpoint) objects live (default ./data). */
+  dataDir?: string;
+  /** Region used in ARNs (default AWS_REGION, else us-east-1). */
+  region?: string;
+  /** Account id used in ARNs and messages (default 000000000000). */
+  accountId?: string;
+  /** SigV4 verification: requests must be signed with one of these keys. None = accept any signature. */
+  auth?: { credentials?: { accessKeyId: string; secretAccessKey: string }[] };
+  /** S3 connection; defaults come from the standard AWS settings (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION, credentials chain). */
+  s3?: { endpoint?: string; region?: string; forcePathStyle?: boolean; accessKeyId?: string; secretAccessKey?: string };
+  /** TLS for the API port (h2 and http/1.1 by ALPN): PEM file paths. */
+  tls?: { cert: string; key: string };
+  /** Delivery streams to create (or update) at start, in CreateDeliveryStream input shape. */
+  deliveryStreams?: Record<string, unknown>[];
+  /** Milliseconds a new delivery stream stays CREATING (default 0: ACTIVE at once). */
+  createDelayMs?: number;
+  /** Shards of the log behind each Direct PUT delivery stream (default 1). */
+  directPutShards?: number;
+  /** Hours undelivered Direct PUT records are kept (default 24, as AWS). */
+  retentionHours?: number;
+  /** fdatasync before acknowledging (default true; false trades durability for speed). */
+  fsync?: boolean;
+  /** Seconds SIGTERM waits for buffered records to be delivered (default 60). */
+  drainTimeoutSeconds?: number;
+  /** pino log level (default info). */
+  logLevel?: string;
+}
+
+export async function loadConfigFile(path: string): Promise<HydrantConfig> {
+  const text = await readFile(resolve(path), 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${path} must hold a JSON object`);
+  return parsed as HydrantConfig;
+}
+
+/** Environment settings that override nothing given explicitly. */
+export function configFromEnv(env: NodeJS.ProcessEnv): HydrantConfig {
+  const out: HydrantConfig = {};
+  if (env.HYDRANT_DATA_DIR) out.dataDir = env.HYDRANT_DATA_DIR;
+  if (env.HYDRANT_PORT) out.port = Number(env.HYDRANT_PORT);
+  if (env.HYDRANT_HOST) out.host = env.HYDRANT_HOST;
+  if (env.HYDRANT_ACCOUNT_ID) out.accountId = env.HYDRANT_ACCOUNT_ID;
+  if (env.HYDRANT_AUTH_CREDENTIALS) {
+    out.auth = {
+      credentials: env.HYDRANT_AUTH_CREDENTIALS.split(',').filter(Boolean).map((pair) => {
+        const i = pair.indexOf(':');
+        return { accessKeyId: pair.slice(0, i), secretAccessKey: pair.slice(i + 1) };
+      }),
+    };
+  }
+  if (env.HYDRANT_FSYNC) out.fsync = env.HYDRANT_FSYNC !== 'false' && env.HYDRANT_FSYNC !== '0';
+  if (env.HYDRANT_CREATE_DELAY_MS) out.createDelayMs = Number(env.HYDRANT_CREATE_DELAY_MS);
+  return out;
+}

@@ -1,0 +1,65 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
+import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+
+export type DeliveryStreamStatus = 'CREATING' | 'CREATING_FAILED' | 'DELETING' | 'DELETING_FAILED' | 'ACTIVE';
+
+export interface Tag {
+  Key: string;
+  Value?: string;
+}
+
+/** A delivery stream's definition as persisted in the data dir (one JSON file per stream). */
+export interface DeliveryStreamDefinition {
+  name: string;
+  arn: string;
+  type: 'DirectPut' | 'KinesisStreamAsSource';
+  status: DeliveryStreamStatus;
+  /** Random per creation: a stream deleted and created again under the same name is a new incarnation. */
+  incarnation: string;
+  versionId: number;
+  createdAt: number;
+  lastUpdatedAt?: number;
+  destinationId: string;
+  /** The destination as given (input shapes); defaults are applied when read. */
+  destination: { ExtendedS3: ExtendedS3DestinationConfiguration; legacyS3?: boolean };
+  directPutSource?: { ThroughputHintInMBs?: number };
+  encryption?: { KeyType?: string; KeyARN?: string; Status: string };
+  tags: Tag[];
+  /** Backing stream shards (Direct PUT). */
+  shardCount: number;
+}
+
+/** Delivery stream definitions under `<dataDir>/catalog/delivery-streams/`, each written atomically. */
+export class DeliveryStreamCatalog {
+  private constructor(private readonly dir: string) {}
+
+  static open(dataDir: string): DeliveryStreamCatalog {
+    return new DeliveryStreamCatalog(join(dataDir, 'catalog', 'delivery-streams'));
+  }
+
+  async loadAll(): Promise<DeliveryStreamDefinition[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const out: DeliveryStreamDefinition[] = [];
+    for (const n of names.filter((f) => f.endsWith('.json') && !f.startsWith('.'))) {
+      const def = await readJsonFile<DeliveryStreamDefinition>(join(this.dir, n));
+      if (def) out.push(def);
+    }
+    return out;
+  }
+
+  save(def: DeliveryStreamDefinition): Promise<void> {
+    return writeFileAtomic(join(this.dir, `${def.name}.json`), JSON.stringify(def, null, 2));
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(join(this.dir, `${name}.json`), { force: true });
+  }
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import type { ShardRange } from '../../core/record.js';
+import { readJsonFile, writeFileAtomic } from '../../util/atomic-file.js';
+
+/**
+ * A batch that was cut from the log and is being delivered. Everything needed to deliver it
+ * again byte-for-byte to the same place is recorded before the first attempt, so a batch
+ * replayed after a crash overwrites the same object instead of making a duplicate.
+ */
+export interface PendingBatch {
+  id: string;
+  ranges: ShardRange[];
+  /** Destination-specific, fixed at cut time (e.g. bucket, key, compression). */
+  target: Record<string, unknown>;
+  cutAt: number;
+}
+
+interface JournalState {
+  /** Per shard: the position after the last record cut into a batch. */
+  cut: Record<string, number>;
+  /** Batches cut but not yet delivered, in cut order. */
+  pending: PendingBatch[];
+}
+
+/**
+ * The checkpoint of one consumer of a stream, kept in the data dir and replaced atomically.
+ * `begin` records a batch before it is sent; `complete` removes it. A shard's committed
+ * position (everything below it delivered) is the first position still pending in that shard,
+ * or the cut position when nothing is pending: the highest contiguous delivered point.
+ */
+export class CheckpointJournal {
+  private writing: Promise<void> = Promise.resolve();
+  private constructor(private readonly path: string, private state: JournalState) {}
+
+  static async open(dir: string): Promise<CheckpointJournal> {
+    const path = join(dir, 'checkpoint.json');
+    const state = (await readJsonFile<JournalState>(path)) ?? { cut: {}, pending: [] };
+    return new CheckpointJournal(path, state);
+  }
+
+  /** Every position below this in the shard has been delivered. */
+  committed(shardId: string): number {
+    let pos = this.state.cut[shardId] ?? 0;
+    for (const b of this.state.pending) for (const r of b.ranges) if (r.shardId === shardId && r.first < pos) pos = r.first;
+    return pos;
+  }
+
+  /** Where reading resumes in a shard: after the last record cut into a batch. */
+  resumePosition(shardId: string): number {
+    return this.state.cut[shardId] ?? 0;
+  }
+
+  pending(): PendingBatch[] {
+    return [...this.state.pending];
+  }
+
+  /** Record a batch (durably) before its first delivery attempt. */
+  begin(batch: PendingBatch): Promise<void> {
+    this.state.pending.push(batch);
+    for (const r of batch.ranges) this.state.cut[r.shardId] = Math.max(this.state.cut[r.shardId] ?? 0, r.last + 1);
+    return this.persist();
+  }
+
+  /** Mark a batch delivered (or backed up): it leaves the journal. */
+  complete(id: string): Promise<void> {
+    this.state.pending = this.state.pending.filter((b) => b.id !== id);
+    return this.persist();
+  }
+
+  /** Skip positions that can no longer be read (e.g. removed by retention) so reading resumes past them. */
+  skipTo(shardId: string, position: number): Promise<void> {
+    if ((this.state.cut[shardId] ?? 0) >= position) return Promise.resolve();
+    this.state.cut[shardId] = position;
+    return this.persist();
+  }
+
+  private persist(): Promise<void> {
+    const snapshot = JSON.stringify(this.state);
+    // Writes are serialised; a failed write does not poison later ones (the next write carries the full state).
+    const next = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.path, snapshot));
+    this.writing = next;
+    return next;
+  }
+}

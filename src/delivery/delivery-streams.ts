@@ -1,0 +1,321 @@
+import { randomUUID, createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { AwsError, invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../core/aws-error.js';
+import type { AppendEntry, AppendResult } from '../core/record.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { LogStream } from '../stream/log-stream.js';
+import { DeliveryStreamCatalog, type DeliveryStreamDefinition, type Tag } from './catalog.js';
+import { CheckpointJournal } from './checkpoint/journal.js';
+import { describeDeliveryStream } from './describe.js';
+import { S3Destination } from './destinations/s3.js';
+import { mergeS3Update, resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import type { ObjectStore } from '../../sinks/s3/object-store.js';
+import { DeliveryPipeline } from './pipeline.js';
+import { checkCreateInput, checkS3Destination, type CreateDeliveryStreamInput } from './validate-create.js';
+
+export interface DeliveryStreamsOptions {
+  dataDir: string;
+  region: string;
+  accountId: string;
+  objectStore: ObjectStore;
+  logger: Logger;
+  metrics: Metrics;
+  /** How long a new delivery stream stays CREATING before it turns ACTIVE. */
+  createDelayMs?: number;
+  /** Shards of the hidden log behind each Direct PUT delivery stream. */
+  directPutShards?: number;
+  /** Retention of undelivered Direct PUT data (AWS: 24 h). */
+  retentionHours?: number;
+  fsync?: boolean;
+  maxStreams?: number;
+  now?: () => number;
+}
+
+interface Live {
+  def: DeliveryStreamDefinition;
+  stream: LogStream;
+  pipeline: DeliveryPipeline;
+  /** Round-robin cursor over the backing stream's shards. */
+  nextShard: number;
+  recordIdPrefixes: string[];
+}
+
+const DESTINATION_ID = 'destinationId-000000000001';
+
+/**
+ * The delivery streams of this node: their definitions (control plane) and, for each, the
+ * hidden backing log and the delivery pipeline that consumes it.
+ */
+export class DeliveryStreams {
+  private readonly live = new Map<string, Live>();
+  private readonly catalog: DeliveryStreamCatalog;
+  private readonly now: () => number;
+  private retentionTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly opts: DeliveryStreamsOptions) {
+    this.catalog = DeliveryStreamCatalog.open(opts.dataDir);
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(opts: DeliveryStreamsOptions): Promise<DeliveryStreams> {
+    const ds = new DeliveryStreams(opts);
+    for (const def of await ds.catalog.loadAll()) {
+      if (def.status === 'DELETING') {
+        await ds.purge(def.name);
+        continue;
+      }
+      if (def.status === 'CREATING') def.status = 'ACTIVE';
+      await ds.bringUp(def, false);
+    }
+    ds.retentionTimer = setInterval(() => void ds.applyRetention(), 60_000);
+    ds.retentionTimer.unref();
+    return ds;
+  }
+
+  private get retentionMs(): number {
+    return (this.opts.retentionHours ?? 24) * 3_600_000;
+  }
+
+  private streamDir(name: string): string {
+    return join(this.opts.dataDir, 'firehose', name);
+  }
+
+  private async bringUp(def: DeliveryStreamDefinition, fresh: boolean): Promise<Live> {
+    const logOpts = { dir: join(this.streamDir(def.name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger };
+    const stream = (fresh ? undefined : await LogStream.open(logOpts))
+      ?? await LogStream.create(logOpts, { name: def.name, shardCount: def.shardCount, retentionHours: this.opts.retentionHours ?? 24 });
+    const journal = await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
+    const destination = new S3Destination({
+      streamName: def.name,
+      current: () => {
+        const l = this.live.get(def.name);
+        const d = l ? l.def : def;
+        return { config: resolveS3Destination(d.destination.ExtendedS3), version: d.versionId };
+      },
+      store: this.opts.objectStore,
+      metrics: this.opts.metrics,
+    });
+    const pipeline = new DeliveryPipeline({
+      name: def.name,
+      incarnation: def.incarnation,
+      stream,
+      journal,
+      destination,
+      logger: this.opts.logger.child({ deliveryStream: def.name }),
+      retentionMs: () => this.retentionMs,
+      now: this.opts.now,
+      onExpired: (n) => this.opts.metrics.recordsExpired.labels(def.name).inc(n),
+    });
+    const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
+    const live: Live = { def, stream, pipeline, nextShard: 0, recordIdPrefixes: prefixes };
+    this.live.set(def.name, live);
+    await pipeline.start();
+    return live;
+  }
+
+  private notFound(name: string): AwsError {
+    return resourceNotFound(`Firehose ${name} under account ${this.opts.accountId} not found.`);
+  }
+
+  private get(name: string): Live {
+    const l = this.live.get(name);
+    if (!l || l.def.status === 'DELETING') throw this.notFound(name);
+    return l;
+  }
+
+  async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
+    const name = input.DeliveryStreamName;
+    const s3 = checkCreateInput(input);
+    if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
+    if (this.live.size >= (this.opts.maxStreams ?? 5000)) throw limitExceeded(`You have already consumed your firehose quota of ${this.opts.maxStreams ?? 5000} hoses. Firehose names: ${[...this.live.keys()].slice(0, 10).join(', ')}...`);
+    const arn = `arn:aws:firehose:${this.opts.region}:${this.opts.accountId}:deliverystream/${name}`;
+    const delay = this.opts.createDelayMs ?? 0;
+    const def: DeliveryStreamDefinition = {
+      name,
+      arn,
+      type: 'DirectPut',
+      status: delay > 0 ? 'CREATING' : 'ACTIVE',
+      incarnation: randomUUID(),
+      versionId: 1,
+      createdAt: this.now(),
+      destinationId: DESTINATION_ID,
+      destination: { ExtendedS3: s3.config, legacyS3: s3.legacy || undefined },
+      directPutSource: input.DirectPutSourceConfiguration,
+      tags: input.Tags ?? [],
+      shardCount: this.opts.directPutShards ?? 1,
+    };
+    // Reserve the name synchronously so concurrent creates of one name cannot both pass.
+    const placeholder = { def } as Live;
+    this.live.set(name, placeholder);
+    try {
+      await rm(this.streamDir(name), { recursive: true, force: true });
+      await this.catalog.save(def);
+      await this.bringUp(def, true);
+    } catch (err) {
+      this.live.delete(name);
+      throw err;
+    }
+    if (delay > 0) {
+      setTimeout(() => {
+        const l = this.live.get(name);
+        if (l && l.def === def && def.status === 'CREATING') {
+          def.status = 'ACTIVE';
+          void this.catalog.save(def);
+        }
+      }, delay).unref();
+    }
+    this.opts.logger.info({ deliveryStream: name, destination: `s3://${s3.config.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${s3.config.Prefix ?? ''}` }, 'delivery stream created');
+    return { DeliveryStreamARN: arn };
+  }
+
+  /** The stored definition (undefined when unknown). */
+  definition(name: string): DeliveryStreamDefinition | undefined {
+    return this.live.get(name)?.def;
+  }
+
+  describe(name: string): Record<string, unknown> {
+    return { DeliveryStreamDescription: describeDeliveryStream(this.get(name).def) };
+  }
+
+  list(input: { Limit?: number; DeliveryStreamType?: string; ExclusiveStartDeliveryStreamName?: string }): { DeliveryStreamNames: string[]; HasMoreDeliveryStreams: boolean } {
+    const limit = input.Limit ?? 10;
+    const names = [...this.live.values()]
+      .filter((l) => !input.DeliveryStreamType || l.def.type === input.DeliveryStreamType)
+      .map((l) => l.def.name)
+      .sort()
+      .filter((n) => input.ExclusiveStartDeliveryStreamName === undefined || n > input.ExclusiveStartDeliveryStreamName);
+    return { DeliveryStreamNames: names.slice(0, limit), HasMoreDeliveryStreams: names.length > limit };
+  }
+
+  async delete(name: string): Promise<void> {
+    const live = this.get(name);
+    if (live.def.status === 'CREATING') throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} is in state CREATING; it can be deleted once it is ACTIVE.`);
+    live.def.status = 'DELETING';
+    await this.catalog.save(live.def);
+    // Like AWS, buffered data of a deleted stream is discarded.
+    await live.pipeline.stop();
+    await live.stream.close();
+    await this.purge(name);
+    this.live.delete(name);
+    this.opts.metrics.removeStream(name);
+  }
+
+  private async purge(name: string): Promise<void> {
+    await rm(this.streamDir(name), { recursive: true, force: true });
+    await this.catalog.remove(name);
+  }
+
+  async updateDestination(input: {
+    DeliveryStreamName: string; CurrentDeliveryStreamVersionId: string; DestinationId: string;
+    ExtendedS3DestinationUpdate?: Partial<ExtendedS3DestinationConfiguration>; S3DestinationUpdate?: Partial<ExtendedS3DestinationConfiguration>;
+    [other: string]: unknown;
+  }): Promise<void> {
+    const live = this.get(input.DeliveryStreamName);
+    const def = live.def;
+    if (input.CurrentDeliveryStreamVersionId !== String(def.versionId)) {
+      throw new AwsError('ConcurrentModificationException', `Cannot update firehose: ${def.name} since the current version id: ${def.versionId} and the specified version id: ${input.CurrentDeliveryStreamVersionId} do not match`);
+    }
+    if (input.DestinationId !== def.destinationId) throw invalidArgument(`Destination Id ${input.DestinationId} not found for Firehose ${def.name}.`);
+    const otherUpdates = Object.keys(input).filter((k) => k.endsWith('DestinationUpdate') && k !== 'ExtendedS3DestinationUpdate' && k !== 'S3DestinationUpdate' && input[k] !== undefined);
+    if (otherUpdates.length > 0) throw invalidArgument(`${otherUpdates[0]} is not supported by this Hydrant version; only S3 destinations are.`);
+    const update = input.ExtendedS3DestinationUpdate ?? input.S3DestinationUpdate;
+    if (!update) throw invalidArgument('Exactly one destination update is required.');
+    const merged = mergeS3Update(def.destination.ExtendedS3, update);
+    checkS3Destination(merged, 'extendedS3DestinationUpdate');
+    def.destination = { ...def.destination, ExtendedS3: merged };
+    def.versionId += 1;
+    def.lastUpdatedAt = this.now();
+    await this.catalog.save(def);
+    live.pipeline.refreshLimits();
+  }
+
+  async tag(name: string, tags: Tag[]): Promise<void> {
+    const live = this.get(name);
+    const byKey = new Map(live.def.tags.map((t) => [t.Key, t]));
+    for (const t of tags) byKey.set(t.Key, t);
+    if (byKey.size > 50) throw limitExceeded(`A Firehose stream can have at most 50 tags; this request would give ${name} ${byKey.size}.`);
+    live.def.tags = [...byKey.values()];
+    await this.catalog.save(live.def);
+  }
+
+  async untag(name: string, keys: string[]): Promise<void> {
+    const live = this.get(name);
+    const drop = new Set(keys);
+    live.def.tags = live.def.tags.filter((t) => !drop.has(t.Key));
+    await this.catalog.save(live.def);
+  }
+
+  listTags(name: string, input: { ExclusiveStartTagKey?: string; Limit?: number }): { Tags: Tag[]; HasMoreTags: boolean } {
+    const live = this.get(name);
+    const sorted = [...live.def.tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+    const start = input.ExclusiveStartTagKey === undefined ? 0 : sorted.findIndex((t) => t.Key > input.ExclusiveStartTagKey!);
+    const rest = start < 0 ? [] : sorted.slice(start);
+    const limit = input.Limit ?? 50;
+    return { Tags: rest.slice(0, limit).map((t) => (t.Value === undefined ? { Key: t.Key } : t)), HasMoreTags: rest.length > limit };
+  }
+
+  /**
+   * The hot path: append records durably to the stream's log. Returns the record ids in input
+   * order once every record is durable. All records of one call go to one shard, so one call
+   * costs one group-committed write.
+   */
+  async put(name: string, data: Buffer[]): Promise<string[]> {
+    const live = this.live.get(name);
+    if (!live || live.def.status === 'DELETING' || !live.stream) throw this.notFound(name);
+    if (live.def.status !== 'ACTIVE') {
+      throw resourceNotFound(`Firehose ${name} under account ${this.opts.accountId} is in state ${live.def.status}; it accepts records once it is ACTIVE.`);
+    }
+    const shards = live.stream.meta.shards;
+    const shardIndex = live.nextShard;
+    live.nextShard = (shardIndex + 1) % shards.length;
+    const entries: AppendEntry[] = new Array(data.length);
+    let bytes = 0;
+    for (let i = 0; i < data.length; i++) {
+      entries[i] = { partitionKey: '', data: data[i] };
+      bytes += data[i].length;
+    }
+    const results: AppendResult[] = await live.stream.append(shards[shardIndex].shardId, entries);
+    const prefix = live.recordIdPrefixes[shardIndex];
+    const ids: string[] = new Array(results.length);
+    for (let i = 0; i < results.length; i++) ids[i] = prefix + results[i].position.toString(16).padStart(16, '0');
+    this.opts.metrics.incomingBytes.labels(name).inc(bytes);
+    this.opts.metrics.incomingRecords.labels(name).inc(data.length);
+    this.opts.metrics.incomingPutRequests.labels(name).inc();
+    return ids;
+  }
+
+  /** Update per-stream gauges (called when /metrics is scraped). */
+  refreshGauges(): void {
+    for (const l of this.live.values()) {
+      if (!l.pipeline) continue;
+      this.opts.metrics.deliveryToS3DataFreshness.labels(l.def.name).set(l.pipeline.oldestUndeliveredAge() / 1000);
+    }
+  }
+
+  private async applyRetention(): Promise<void> {
+    for (const l of this.live.values()) {
+      try {
+        await l.stream?.applyRetention(this.now());
+      } catch (err) {
+        this.opts.logger.warn({ err, deliveryStream: l.def.name }, 'retention pass failed');
+      }
+    }
+  }
+
+  /** Deliver what is buffered (SIGTERM), then close every log. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    const results = await Promise.all([...this.live.values()].filter((l) => l.pipeline).map((l) => l.pipeline.drain(timeoutMs)));
+    await Promise.all([...this.live.values()].filter((l) => l.stream).map((l) => l.stream.close()));
+    return results.every(Boolean);
+  }
+
+  /** Stop at once (tests, fatal errors): nothing more is delivered, the logs are closed. */
+  async close(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await Promise.all([...this.live.values()].filter((l) => l.pipeline).map((l) => l.pipeline.stop()));
+    await Promise.all([...this.live.values()].filter((l) => l.stream).map((l) => l.stream.close()));
+  }
+}

@@ -1,0 +1,28 @@
+import type { LogRecord, ShardRange } from '../core/record.js';
+import type { BatchLimits } from './buffer/batcher.js';
+
+/** A batch as cut from the log: contiguous per shard, identified by what it contains. */
+export interface CutBatch {
+  id: string;
+  ranges: ShardRange[];
+  records: LogRecord[];
+  /** Arrival time of the oldest record (drives S3 prefixes and names, as in Firehose). */
+  oldestArrival: number;
+  bytes: number;
+}
+
+/**
+ * What the delivery pipeline needs from a destination. `plan` fixes everything that makes a
+ * delivery reproducible (bucket, key, compression, ...) when a batch is cut; it is stored in
+ * the checkpoint journal so a replay after a crash writes to exactly the same place.
+ * `deliver` makes ONE attempt; the pipeline owns retries and backoff.
+ */
+export interface Destination {
+  readonly kind: string;
+  limits(): BatchLimits;
+  plan(batch: CutBatch): Record<string, unknown>;
+  deliver(target: Record<string, unknown>, records: LogRecord[], signal: AbortSignal): Promise<void>;
+  /** Called once per failed attempt, for logs and metrics; returns a short error code. */
+  describeFailure(err: unknown): { code: string; message: string; retryable: boolean };
+  close(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+import { invalidArgument } from '../core/aws-error.js';
+import { validateFileExtension, validatePrefixes } from '../../sinks/s3/key-layout.js';
+import type { Tag } from './catalog.js';
+import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+
+/** CreateDeliveryStream's input after model validation (members Hydrant reads). */
+export interface CreateDeliveryStreamInput {
+  DeliveryStreamName: string;
+  DeliveryStreamType?: string;
+  DirectPutSourceConfiguration?: { ThroughputHintInMBs?: number };
+  KinesisStreamSourceConfiguration?: unknown;
+  MSKSourceConfiguration?: unknown;
+  DatabaseSourceConfiguration?: unknown;
+  DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string };
+  S3DestinationConfiguration?: ExtendedS3DestinationConfiguration;
+  ExtendedS3DestinationConfiguration?: ExtendedS3DestinationConfiguration;
+  Tags?: Tag[];
+  [member: string]: unknown;
+}
+
+const COMPRESSION_NOW = new Set(['UNCOMPRESSED', 'GZIP']);
+
+/**
+ * The semantic checks AWS makes after model validation (InvalidArgumentException). Returns the
+ * S3 configuration to store (the legacy `S3DestinationConfiguration` is kept in the extended shape).
+ */
+export function checkCreateInput(input: CreateDeliveryStreamInput): { config: ExtendedS3DestinationConfiguration; legacy: boolean } {
+  const destinations = Object.keys(input).filter((k) => k.endsWith('DestinationConfiguration') && input[k] !== undefined && input[k] !== null);
+  if (destinations.length !== 1) throw invalidArgument('Exactly one destination configuration is supported for a Firehose');
+  const type = input.DeliveryStreamType ?? 'DirectPut';
+  if (type !== 'DirectPut') throw invalidArgument(`DeliveryStreamType ${type} is not supported by this Hydrant version; use DirectPut.`);
+  for (const source of ['KinesisStreamSourceConfiguration', 'MSKSourceConfiguration', 'DatabaseSourceConfiguration'] as const) {
+    if (input[source] !== undefined) throw invalidArgument(`${source} cannot be given for a DirectPut delivery stream.`);
+  }
+  if (input.DeliveryStreamEncryptionConfigurationInput !== undefined) {
+    throw invalidArgument('DeliveryStreamEncryptionConfigurationInput (server-side encryption of the stream) is not supported by this Hydrant version.');
+  }
+  const which = destinations[0];
+  if (which !== 'ExtendedS3DestinationConfiguration' && which !== 'S3DestinationConfiguration') {
+    throw invalidArgument(`${which} is not supported by this Hydrant version; use ExtendedS3DestinationConfiguration.`);
+  }
+  const config = input[which] as ExtendedS3DestinationConfiguration;
+  const path = which === 'ExtendedS3DestinationConfiguration' ? 'extendedS3DestinationConfiguration' : 's3DestinationConfiguration';
+  checkS3Destination(config, path);
+  return { config, legacy: which === 'S3DestinationConfiguration' };
+}
+
+/** Checks of an S3 destination (create, or the merged result of an update). */
+export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration, _path: string): void {
+  const hints = cfg.BufferingHints;
+  if (hints && (hints.SizeInMBs === undefined) !== (hints.IntervalInSeconds === undefined)) {
+    throw invalidArgument('BufferingHints.SizeInMBs and BufferingHints.IntervalInSeconds must be given together.');
+  }
+  const compression = cfg.CompressionFormat ?? 'UNCOMPRESSED';
+  if (!COMPRESSION_NOW.has(compression)) {
+    throw invalidArgument(`CompressionFormat ${compression} is not supported by this Hydrant version; use UNCOMPRESSED or GZIP.`);
+  }
+  if (cfg.ProcessingConfiguration?.Enabled !== false && (cfg.ProcessingConfiguration?.Processors?.length ?? 0) > 0) {
+    throw invalidArgument('ProcessingConfiguration (data transformation) is not supported by this Hydrant version.');
+  }
+  if (cfg.DataFormatConversionConfiguration && cfg.DataFormatConversionConfiguration.Enabled !== false) {
+    throw invalidArgument('DataFormatConversionConfiguration (record format conversion) is not supported by this Hydrant version.');
+  }
+  if (cfg.DynamicPartitioningConfiguration?.Enabled) {
+    throw invalidArgument('DynamicPartitioningConfiguration is not supported by this Hydrant version.');
+  }
+  if (cfg.S3BackupMode === 'Enabled') {
+    throw invalidArgument('S3BackupMode Enabled (source record backup) is not supported by this Hydrant version.');
+  }
+  const prefixError = validatePrefixes({ prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, dynamicPartitioning: false });
+  if (prefixError) throw invalidArgument(prefixError);
+  if (cfg.FileExtension) {
+    const extError = validateFileExtension(cfg.FileExtension);
+    if (extError) throw invalidArgument(extError);
+  }
+  if (cfg.CustomTimeZone) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: cfg.CustomTimeZone });
+    } catch {
+      throw invalidArgument(`CustomTimeZone ${cfg.CustomTimeZone} is not a valid time zone.`);
+    }
+  }
+}
