@@ -144,7 +144,7 @@ async function applyConfiguredStreams(ds: DeliveryStreams, streams: Record<strin
     try {
       input = firehoseModel.parse('CreateDeliveryStream', raw) as CreateDeliveryStreamInput;
     } catch (err) {
-      throw new Error(`config: delivery stream ${String(raw.DeliveryStreamName)}: ${(err as Error).message}`);
+      throw new Error(`config: delivery stream ${String(raw.DeliveryStreamName)}: ${(err as Error).message}`, { cause: err });
     }
     const name = input.DeliveryStreamName;
     const existing = ds.list({ Limit: 10_000 }).DeliveryStreamNames.includes(name);
@@ -167,7 +167,7 @@ async function applyConfiguredStreams(ds: DeliveryStreams, streams: Record<strin
         logger.info({ deliveryStream: name }, 'destination updated from the config file');
       }
     } catch (err) {
-      throw new Error(`config: delivery stream ${name}: ${(err as Error).message}`);
+      throw new Error(`config: delivery stream ${name}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -44,7 +44,7 @@ export async function loadConfigFile(path: string): Promise<HydrantConfig> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${path} must hold a JSON object`);
   return parsed as HydrantConfig;
