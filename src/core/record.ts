@@ -24,6 +24,13 @@ export interface AppendResult {
   arrivedAt: number;
 }
 
+/** The durable result of one append call: positions first..first+count-1, one arrival time. */
+export interface AppendedRange {
+  first: number;
+  count: number;
+  arrivedAt: number;
+}
+
 /** A contiguous range of positions in one shard: [first, last] inclusive. */
 export interface ShardRange {
   shardId: string;

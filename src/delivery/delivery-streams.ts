@@ -2,7 +2,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AwsError, invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../core/aws-error.js';
-import type { AppendEntry, AppendResult } from '../core/record.js';
+import type { AppendEntry } from '../core/record.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LogStream } from '../stream/log-stream.js';
@@ -276,10 +276,10 @@ export class DeliveryStreams {
       entries[i] = { partitionKey: '', data: data[i] };
       bytes += data[i].length;
     }
-    const results: AppendResult[] = await live.stream.append(shards[shardIndex].shardId, entries);
+    const range = await live.stream.appendBatch(shards[shardIndex].shardId, entries);
     const prefix = live.recordIdPrefixes[shardIndex];
-    const ids: string[] = new Array(results.length);
-    for (let i = 0; i < results.length; i++) ids[i] = prefix + results[i].position.toString(16).padStart(16, '0');
+    const ids: string[] = new Array(range.count);
+    for (let i = 0; i < range.count; i++) ids[i] = prefix + (range.first + i).toString(16).padStart(16, '0');
     this.opts.metrics.incomingBytes.labels(name).inc(bytes);
     this.opts.metrics.incomingRecords.labels(name).inc(data.length);
     this.opts.metrics.incomingPutRequests.labels(name).inc();

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppendEntry, AppendResult } from '../core/record.js';
+import type { AppendEntry, AppendResult, AppendedRange } from '../core/record.js';
 import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
 import { evenHashRanges } from './hash.js';
 import { ShardLog } from './log/index.js';
@@ -99,6 +99,11 @@ export class LogStream {
 
   append(shardId: string, entries: AppendEntry[]): Promise<AppendResult[]> {
     return this.log(shardId).append(entries);
+  }
+
+  /** The hot path: append and get back the range of positions (no per-record result objects). */
+  appendBatch(shardId: string, entries: AppendEntry[]): Promise<AppendedRange> {
+    return this.log(shardId).appendBatch(entries);
   }
 
   /** Delete whole segments older than the retention period in every shard. */

@@ -10,10 +10,15 @@
 /** Why a string is not strict base64, phrased as AWS does after `'<value>' can not be converted to a Blob: `. */
 export type Base64Problem = string;
 
+import { SlabAllocator } from '../../util/slab.js';
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 const EQ = 61;
+
+/** Decoded blobs come from slabs (see SlabAllocator for why). */
+const slabs = new SlabAllocator();
 
 /** Decodes strict base64, or returns the reason it is not (a string). */
 export function decodeStrictBase64(s: string): Buffer | Base64Problem {
@@ -21,8 +26,10 @@ export function decodeStrictBase64(s: string): Buffer | Base64Problem {
   if (len % 4 !== 0) return `Base64 encoded length is expected a multiple of 4 bytes but found: ${len}`;
   if (len === 0) return Buffer.alloc(0);
   const pad = s.charCodeAt(len - 1) === EQ ? (s.charCodeAt(len - 2) === EQ ? 2 : 1) : 0;
-  const buf = Buffer.from(s, 'base64');
-  if (buf.length !== (len >> 2) * 3 - pad || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) {
+  const expected = (len >> 2) * 3 - pad;
+  const buf = slabs.alloc(expected);
+  // Junk characters (which Node skips) or an early '=' make the decoded length come out short.
+  if (buf.write(s, 0, expected, 'base64') !== expected || s.indexOf('-') !== -1 || s.indexOf('_') !== -1) {
     return invalidCharacter(s, pad);
   }
   if (pad > 0) {

@@ -5,6 +5,10 @@ import { HEADER_BYTES, frameArrivedAt, framePartitionKeyBytes } from './frame.js
 import type { LogIo } from './io.js';
 import { SKIP_STOP, TAKE, TAKE_STOP, scanFrames, type FrameVisitor, type ScanResult } from './scanner.js';
 import type { Segment } from './segment.js';
+import { SlabAllocator } from '../../util/slab.js';
+
+/** Record copies come from slabs (see SlabAllocator for why). */
+const slabs = new SlabAllocator();
 import type { IndexPoint } from './sparse-index.js';
 
 export interface ReadContext {
@@ -83,7 +87,7 @@ export async function readRecords(ctx: ReadContext, segments: readonly Segment[]
     const size = len - HEADER_BYTES;
     if (out.length > 0 && bytes + size > maxBytes) return SKIP_STOP;
     const dataStart = off + HEADER_BYTES + pkLen;
-    const data = Buffer.allocUnsafe(off + len - dataStart);
+    const data = slabs.alloc(off + len - dataStart);
     buf.copy(data, 0, dataStart, off + len);
     out.push({ position, arrivedAt: frameArrivedAt(buf, off), partitionKey: buf.toString('utf8', off + HEADER_BYTES, dataStart), data });
     bytes += size;

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { AppendEntry, AppendResult, LogRecord } from '../../core/record.js';
+import type { AppendEntry, AppendResult, AppendedRange, LogRecord } from '../../core/record.js';
 import { BufferPool } from './buffer-pool.js';
 import { FdCache } from './fd-cache.js';
 import { defaultIo, type LogIo } from './io.js';
@@ -7,6 +7,7 @@ import { readRecords, indexFully, type ReadContext } from './reader.js';
 import { recover } from './recovery.js';
 import type { Segment } from './segment.js';
 import { countExpired, positionAtTime } from './time-lookup.js';
+import { TailCache } from './tail-cache.js';
 import { SegmentWriter, type WriterOptions, type WriterStats } from './writer.js';
 
 export interface ShardLogOptions {
@@ -24,6 +25,8 @@ export interface ShardLogOptions {
   io?: Partial<LogIo>;
   /** Read descriptors kept open per shard (LRU; the write descriptor is extra); default 4. */
   maxOpenReadFiles?: number;
+  /** Bytes of recent records kept in memory for consumers that keep up (0 = off); default 32 MiB. */
+  tailCacheBytes?: number;
 }
 
 export interface ReadOptions {
@@ -54,6 +57,7 @@ export class ShardLog {
   private retention: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | null = null;
   private readonly writer: SegmentWriter;
+  private readonly tail: TailCache;
 
   private constructor(
     private readonly opts: ShardLogOptions,
@@ -64,6 +68,7 @@ export class ShardLog {
     writerOpts: Omit<WriterOptions, 'onDurable'>,
   ) {
     this.segments = segments;
+    this.tail = new TailCache(opts.tailCacheBytes ?? 32 * 1024 * 1024);
     this.writer = new SegmentWriter({ ...writerOpts, onDurable: (created) => this.onDurable(created) });
     this.ctx = { io, fds, pool, logger: opts.logger ?? consoleLogger, active: () => this.activeSegment };
   }
@@ -124,7 +129,22 @@ export class ShardLog {
 
   /** Appends records in call order; resolves once they are durable (shared fdatasync). */
   append(entries: AppendEntry[]): Promise<AppendResult[]> {
-    return this.writer.append(entries);
+    return this.appendBatch(entries).then((r) => {
+      const results = new Array<AppendResult>(r.count);
+      for (let i = 0; i < r.count; i++) results[i] = { position: r.first + i, arrivedAt: r.arrivedAt };
+      return results;
+    });
+  }
+
+  /** Like `append`, answering with the range the records got (no per-record objects: the hot path). */
+  appendBatch(entries: AppendEntry[]): Promise<AppendedRange> {
+    return this.writer.append(entries).then((range) => {
+      this.tail.add(entries, range);
+      return range;
+    }, (err: unknown) => {
+      this.tail.clear();
+      throw err;
+    });
   }
 
   /** Records with position >= fromPosition (or trimPosition, if later), in order; [] at the durable end. */
@@ -134,6 +154,8 @@ export class ShardLog {
     if (from >= this.durablePosition) return Promise.resolve([]);
     const maxRecords = Math.max(1, opts.maxRecords ?? 10_000);
     const maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
+    const cached = this.tail.read(from, this.durablePosition, maxRecords, maxBytes);
+    if (cached) return Promise.resolve(cached);
     return readRecords(this.ctx, this.segments, from, maxRecords, maxBytes);
   }
 

@@ -1,4 +1,4 @@
-import type { AppendEntry, AppendResult } from '../../core/record.js';
+import type { AppendEntry, AppendedRange } from '../../core/record.js';
 import { giveBuffer } from './encode-pool.js';
 import { encodeBatch, frameLength } from './frame.js';
 import { writeAll, type LogIo } from './io.js';
@@ -23,8 +23,26 @@ interface Batch {
   first: number;
   count: number;
   arrivedAt: number;
-  resolve(results: AppendResult[]): void;
+  resolve(range: AppendedRange): void;
   reject(err: Error): void;
+}
+
+/** One group of appends written together; durable once the fdatasync after it returns. */
+interface Group {
+  batches: Batch[];
+  chunks: Chunk[];
+  /** Segments the group's write created (rolls), with their write descriptors. */
+  opened: Array<{ seg: Segment; fd: number }>;
+  /** The descriptor of the segment the group ended in. */
+  fd: number;
+}
+
+/** Where the next group is written: ahead of the durable state while a group is being synced. */
+interface Cursor {
+  seg: Segment;
+  offset: number;
+  lastEntry: number;
+  fd: number;
 }
 
 /** The part of one flush that goes into one segment. */
@@ -78,6 +96,7 @@ export class SegmentWriter {
   private loop: Promise<void> | null = null;
   private closed = false;
   private failure: Error | null = null;
+  private cursor: Cursor;
 
   constructor(private readonly o: WriterOptions) {
     this.active = o.active;
@@ -85,12 +104,17 @@ export class SegmentWriter {
     this.nextPosition = o.active.endPosition;
     this.durablePosition = o.active.endPosition;
     this.lastArrivedAt = o.lastArrivedAt;
+    this.cursor = this.durableCursor();
   }
 
-  append(entries: readonly AppendEntry[]): Promise<AppendResult[]> {
+  private durableCursor(): Cursor {
+    return { seg: this.active, offset: this.active.size, lastEntry: this.active.index.lastEntryOffset, fd: this.fd };
+  }
+
+  append(entries: readonly AppendEntry[]): Promise<AppendedRange> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error(`shard log ${this.o.dir} is closed`));
-    if (entries.length === 0) return Promise.resolve([]);
+    if (entries.length === 0) return Promise.resolve({ first: this.nextPosition, count: 0, arrivedAt: this.o.now() });
     const now = this.o.now();
     const arrivedAt = now > this.lastArrivedAt || Number.isNaN(this.lastArrivedAt) ? now : this.lastArrivedAt;
     let buf: Buffer;
@@ -102,8 +126,13 @@ export class SegmentWriter {
     this.lastArrivedAt = arrivedAt;
     const first = this.nextPosition;
     this.nextPosition += entries.length;
-    return new Promise<AppendResult[]>((resolve, reject) => {
+    return new Promise<AppendedRange>((resolve, reject) => {
       this.queue.push({ buf, first, count: entries.length, arrivedAt, resolve, reject });
+      if (this.appendWaiter) {
+        const wake = this.appendWaiter;
+        this.appendWaiter = null;
+        wake();
+      }
       this.schedule();
     });
   }
@@ -126,50 +155,108 @@ export class SegmentWriter {
       });
   }
 
+  /**
+   * Two-stage pipeline: while one fdatasync runs, appends that arrive are already written, so
+   * disk syncs and page-cache writes overlap instead of taking turns. One write and one sync are in
+   * flight at most; the next sync covers every group written meanwhile; groups become durable, and
+   * their appends resolve, strictly in order.
+   */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batches = this.queue;
-      this.queue = [];
-      if (this.failure) {
-        for (const b of batches) { giveBuffer(b.buf); b.reject(this.failure); }
+    let syncing: { groups: Group[]; done: Promise<'sync'> } | null = null;
+    let waiting: Group[] = [];
+    let writeErr: { group: Group; err: Error } | null = null;
+    while (this.queue.length > 0 || syncing || waiting.length > 0) {
+      if (this.queue.length > 0 && !writeErr) {
+        const batches = this.queue;
+        this.queue = [];
+        if (this.failure) {
+          for (const b of batches) { giveBuffer(b.buf); b.reject(this.failure); }
+          continue;
+        }
+        try {
+          waiting.push(await this.write(batches));
+        } catch (err) {
+          writeErr = { group: { batches, chunks: [], opened: this.pendingOpened, fd: this.cursor.fd }, err: asError(err) };
+        }
+      }
+      if (syncing) {
+        // Wake for the sync, or for new appends to write meanwhile (unless a write already failed).
+        const woke = writeErr ? await syncing.done.catch((e) => e) : await Promise.race([syncing.done.catch((e) => e), this.nextAppend()]);
+        if (woke === 'append') continue;
+        const groups = syncing.groups;
+        syncing = null;
+        if (woke !== 'sync') {
+          // The sync failed: nothing after the last durable group survives.
+          const failed = [...groups, ...waiting, ...(writeErr ? [writeErr.group] : [])];
+          waiting = [];
+          writeErr = null;
+          await this.fail(failed, asError(woke));
+          continue;
+        }
+        for (const g of groups) this.commit(g);
+      }
+      if (writeErr) {
+        // Nothing is in flight now: roll back everything written after the durable state.
+        const failed = [...waiting, writeErr.group];
+        waiting = [];
+        const err = writeErr.err;
+        writeErr = null;
+        await this.fail(failed, err);
         continue;
       }
-      await this.flush(batches);
+      if (waiting.length > 0) {
+        const groups = waiting;
+        waiting = [];
+        const fd = groups[groups.length - 1].fd;
+        syncing = { groups, done: (this.o.fsync ? this.o.io.fdatasync(fd) : Promise.resolve()).then(() => 'sync' as const) };
+      }
     }
   }
 
-  private async flush(batches: Batch[]): Promise<void> {
+  private appendWaiter: (() => void) | null = null;
+
+  /** Resolves with 'append' the next time an append is queued. */
+  private nextAppend(): Promise<'append'> {
+    if (this.queue.length > 0) return Promise.resolve('append');
+    return new Promise((resolve) => (this.appendWaiter = () => resolve('append')));
+  }
+
+  /** Segments opened by the write in progress (so a failed write can remove them). */
+  private pendingOpened: Array<{ seg: Segment; fd: number }> = [];
+
+  /** Writes a group at the cursor (rolling segments as needed) and advances the cursor. */
+  private async write(batches: Batch[]): Promise<Group> {
     const { io, fsync } = this.o;
     const chunks = this.plan(batches);
     const opened: Array<{ seg: Segment; fd: number }> = [];
-    let fd = this.fd;
-    try {
-      for (const ch of chunks) {
-        if (ch.fresh) {
-          // Seal the previous segment before the new one exists: recovery only repairs the last one.
-          if (fsync) await io.fdatasync(fd);
-          fd = await io.open(ch.seg.path, 'wx');
-          opened.push({ seg: ch.seg, fd });
-          if (fsync) await io.fsyncDir(this.o.dir);
-        }
-        if (ch.bytes > 0) await writeAll(io, fd, ch.bufs, ch.fileOffset, ch.bytes);
+    this.pendingOpened = opened;
+    let fd = this.cursor.fd;
+    for (const ch of chunks) {
+      if (ch.fresh) {
+        // Seal the previous segment before the new one exists: recovery only repairs the last one.
+        if (fsync) await io.fdatasync(fd);
+        fd = await io.open(ch.seg.path, 'wx');
+        opened.push({ seg: ch.seg, fd });
+        if (fsync) await io.fsyncDir(this.o.dir);
       }
-      if (fsync) await io.fdatasync(fd);
-    } catch (err) {
-      await this.fail(batches, opened, err instanceof Error ? err : new Error(String(err)));
-      return;
+      if (ch.bytes > 0) await writeAll(io, fd, ch.bufs, ch.fileOffset, ch.bytes);
     }
-    this.commit(batches, chunks, opened);
+    const last = chunks[chunks.length - 1];
+    this.cursor = { seg: last.seg, offset: last.fileOffset + last.bytes, lastEntry: this.cursorLastEntry, fd };
+    this.pendingOpened = [];
+    return { batches, chunks, opened, fd };
   }
+
+  private cursorLastEntry = -1;
 
   /** Splits the queued frames into per-segment writes, rolling when a segment would pass segmentBytes. */
   private plan(batches: Batch[]): Chunk[] {
     const limit = this.o.segmentBytes;
-    let seg = this.active;
-    let chunk: Chunk = newChunk(seg, false, seg.size, seg.endPosition);
+    let seg = this.cursor.seg;
+    let chunk: Chunk = newChunk(seg, false, this.cursor.offset, batches[0].first);
     const chunks = [chunk];
-    let segOffset = seg.size;
-    let lastEntry = seg.index.lastEntryOffset;
+    let segOffset = this.cursor.offset;
+    let lastEntry = this.cursor.lastEntry;
     for (const b of batches) {
       const buf = b.buf;
       let start = 0;
@@ -198,10 +285,11 @@ export class SegmentWriter {
       }
       if (off > start) addBuf(chunk, start === 0 ? buf : buf.subarray(start, off));
     }
+    this.cursorLastEntry = lastEntry;
     return chunks;
   }
 
-  private commit(batches: Batch[], chunks: Chunk[], opened: Array<{ seg: Segment; fd: number }>): void {
+  private commit({ batches, chunks, opened }: Group): void {
     for (const ch of chunks) {
       if (ch.bytes === 0) continue;
       ch.seg.index.extend(ch.entries, ch.endPosition, ch.fileOffset + ch.bytes, ch.lastArrivedAt);
@@ -222,27 +310,30 @@ export class SegmentWriter {
     this.durablePosition = last.first + last.count;
     this.stats.flushes++;
     for (const b of batches) {
-      const results = new Array<AppendResult>(b.count);
-      for (let i = 0; i < b.count; i++) results[i] = { position: b.first + i, arrivedAt: b.arrivedAt };
       this.stats.appends++;
       this.stats.records += b.count;
       this.stats.bytes += b.buf.length;
       giveBuffer(b.buf);
-      b.resolve(results);
+      b.resolve({ first: b.first, count: b.count, arrivedAt: b.arrivedAt });
     }
     this.o.onDurable(opened.map((o) => o.seg));
   }
 
-  private async fail(batches: Batch[], opened: Array<{ seg: Segment; fd: number }>, err: Error): Promise<void> {
+  /**
+   * Rejects every group that is not durable (and everything queued), then rolls the files back
+   * to the durable state: segments the groups created are removed, the active segment is cut back
+   * to its durable size. No write or sync is in flight when this runs.
+   */
+  private async fail(groups: Group[], err: Error): Promise<void> {
     const { io, fsync, dir, logger } = this.o;
     this.stats.failedFlushes++;
-    // Everything queued behind the failed flush has positions after it: reject it too.
     const queued = this.queue;
     this.queue = [];
     this.nextPosition = this.durablePosition;
-    logger.warn({ dir, err: err.message, rejectedAppends: batches.length + queued.length }, 'shard log flush failed; appends rejected');
-    // Roll back before rejecting, so a caller that retries finds the log consistent on disk.
+    const rejected = groups.reduce((n, g) => n + g.batches.length, 0) + queued.length;
+    logger.warn({ dir, err: err.message, rejectedAppends: rejected }, 'shard log flush failed; appends rejected');
     try {
+      const opened = groups.flatMap((g) => g.opened);
       for (const o of opened) {
         await io.close(o.fd);
         await io.unlink(o.seg.path);
@@ -255,9 +346,14 @@ export class SegmentWriter {
       this.failure = new Error(`shard log ${dir} failed (${err.message}; clean-up: ${msg}); reopen it`, { cause: err });
       logger.warn({ dir, err: msg }, 'shard log clean-up after a failed flush failed; the log refuses appends until reopened');
     }
-    for (const b of batches) { giveBuffer(b.buf); b.reject(err); }
+    this.cursor = this.durableCursor();
+    for (const g of groups) for (const b of g.batches) { giveBuffer(b.buf); b.reject(err); }
     for (const b of queued) { giveBuffer(b.buf); b.reject(err); }
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function newChunk(seg: Segment, fresh: boolean, fileOffset: number, endPosition: number): Chunk {

@@ -126,4 +126,64 @@ describe('failed flushes', () => {
     expect(log.nextPosition).toBe(1);
     expect((await log.append([entry(1)]))[0].position).toBe(1);
   });
+
+  it('a group written while the previous sync runs is rolled back with it when that sync fails, rolls included', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    let writes = 0;
+    const io: Partial<LogIo> = {
+      fdatasync: async (fd) => {
+        calls++;
+        if (calls === 2) { await gate; throw eio(); }
+        return defaultIo.fdatasync(fd);
+      },
+      writev: async (...args: Parameters<LogIo['writev']>) => {
+        writes++;
+        return defaultIo.writev(...args);
+      },
+    };
+    log = await ShardLog.open({ dir, io, segmentBytes: 300, logger: memoryLogger() });
+    await log.append([entry(0, 100)]); // sync #1 ok
+    const sizeBefore = await fileSizes();
+    const first = log.append([entry(1, 100)]); // its sync (#2) hangs, then fails
+    await new Promise((r) => setTimeout(r, 20));
+    const writesBefore = writes;
+    const second = log.append([entry(2, 200)]); // written during sync #2, and rolls to a new segment
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writes).toBeGreaterThan(writesBefore); // the pipeline wrote it without waiting for the sync
+    expect(await segmentFiles(dir)).toHaveLength(2);
+    release();
+    await expect(first).rejects.toThrow(/EIO/);
+    await expect(second).rejects.toThrow(/EIO/);
+    expect(await segmentFiles(dir)).toHaveLength(1);
+    expect(await fileSizes()).toEqual(sizeBefore);
+    expect(log.durablePosition).toBe(1);
+    expect((await log.append([entry(9, 50)]))[0].position).toBe(1);
+    expect((await log.read(0)).map((r) => r.partitionKey)).toEqual(['k0', 'k9']);
+  });
+
+  it('groups written during a sync become durable in order once it succeeds', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const io: Partial<LogIo> = {
+      fdatasync: async (fd) => {
+        calls++;
+        if (calls === 1) await gate;
+        return defaultIo.fdatasync(fd);
+      },
+    };
+    log = await ShardLog.open({ dir, io, logger: memoryLogger() });
+    const a = log.append([entry(0)]);
+    await new Promise((r) => setTimeout(r, 20));
+    const b = log.append([entry(1), entry(2)]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log.durablePosition).toBe(0);
+    expect(await log.read(0)).toEqual([]); // written but not durable: not readable
+    release();
+    expect((await a).map((r) => r.position)).toEqual([0]);
+    expect((await b).map((r) => r.position)).toEqual([1, 2]);
+    expect((await log.read(0)).map((r) => r.partitionKey)).toEqual(['k0', 'k1', 'k2']);
+  });
 });

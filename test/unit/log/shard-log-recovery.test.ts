@@ -128,19 +128,22 @@ let modulePath: string;
 /** Transpiles src/stream/log to a temp dir, so the child never runs a stale dist/. */
 beforeAll(async () => {
   build = await tempDir('hydrant-log-build-');
-  const srcDir = resolve(__dirname, '../../../src/stream/log');
-  const out = join(build.dir, 'log');
-  await mkdir(out);
-  for (const f of readdirSync(srcDir).filter((n) => n.endsWith('.ts'))) {
-    const js = ts.transpileModule(await readFile(join(srcDir, f), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-      fileName: f,
-    }).outputText;
-    await writeFile(join(out, f.replace(/\.ts$/, '.js')), js);
+  // The log and the small utilities it imports, in the same relative layout as under src/.
+  for (const rel of ['stream/log', 'util']) {
+    const srcDir = resolve(__dirname, '../../../src', rel);
+    const out = join(build.dir, rel);
+    await mkdir(out, { recursive: true });
+    for (const f of readdirSync(srcDir).filter((n) => n.endsWith('.ts'))) {
+      const js = ts.transpileModule(await readFile(join(srcDir, f), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+        fileName: f,
+      }).outputText;
+      await writeFile(join(out, f.replace(/\.ts$/, '.js')), js);
+    }
   }
   await writeFile(join(build.dir, 'package.json'), '{"type":"module"}');
   await symlink(resolve(__dirname, '../../../node_modules'), join(build.dir, 'node_modules'));
-  modulePath = join(out, 'index.js');
+  modulePath = join(build.dir, 'stream', 'log', 'index.js');
 });
 afterAll(async () => build.cleanup());
 
