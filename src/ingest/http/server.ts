@@ -100,8 +100,14 @@ export class HydrantServer {
       socket.removeListener('data', onData);
       socket.pause();
       socket.unshift(buffered);
-      (isH2Prefix ? this.h2 : this.h1).emit('connection', socket);
-      socket.resume();
+      if (isH2Prefix) {
+        // The HTTP/2 session reads the socket's handle itself (taking what was unshifted first);
+        // resuming the JS stream here would race it for incoming bytes.
+        this.h2.emit('connection', socket);
+      } else {
+        this.h1.emit('connection', socket);
+        socket.resume();
+      }
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
