@@ -1,6 +1,14 @@
 import type { LogRecord, ShardRange } from '../core/record.js';
 import type { BatchLimits } from './buffer/batcher.js';
 
+/** A batch ready to send: a destination-specific body plus the counts metrics need. */
+export interface EncodedBatch {
+  body: unknown;
+  records: number;
+  /** Record bytes before encoding. */
+  bytes: number;
+}
+
 /** A batch as cut from the log: contiguous per shard, identified by what it contains. */
 export interface CutBatch {
   id: string;
@@ -21,7 +29,12 @@ export interface Destination {
   readonly kind: string;
   limits(): BatchLimits;
   plan(batch: CutBatch): Record<string, unknown>;
-  deliver(target: Record<string, unknown>, records: LogRecord[], signal: AbortSignal): Promise<void>;
+  /**
+   * Turn a batch's records into what is sent (framed, compressed), once per batch: retries reuse
+   * it, and the per-record objects can be released while the batch is in flight.
+   */
+  encode(target: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch>;
+  deliver(target: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void>;
   /** Called once per failed attempt, for logs and metrics; returns a short error code. */
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean };
   close(): Promise<void>;

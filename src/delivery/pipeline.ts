@@ -5,7 +5,7 @@ import type { LogStream } from '../stream/log-stream.js';
 import { Batcher } from './buffer/batcher.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { CheckpointJournal, PendingBatch } from './checkpoint/journal.js';
-import type { CutBatch, Destination } from './destination.js';
+import type { CutBatch, Destination, EncodedBatch } from './destination.js';
 
 export interface PipelineOptions {
   /** Delivery stream name (logs) and an id that differs between incarnations of the same name. */
@@ -179,19 +179,26 @@ export class DeliveryPipeline {
     this.inFlight.set(batch.id, { batch, oldestArrival, done });
   }
 
-  private async deliverWithRetry(batch: PendingBatch, records: LogRecord[], oldestArrival: number): Promise<void> {
+  private async deliverWithRetry(batch: PendingBatch, source: LogRecord[], oldestArrival: number): Promise<void> {
     const signal = this.stopDelivering.signal;
+    let records: LogRecord[] | null = source;
+    let encoded: EncodedBatch | null = null;
+    const count = source.length;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new Error('delivery stopped before the batch was delivered');
       try {
-        await this.opts.destination.deliver(batch.target, records, signal);
+        if (!encoded) {
+          encoded = await this.opts.destination.encode(batch.target, records!);
+          records = null; // the encoded body is all retries need
+        }
+        await this.opts.destination.deliver(batch.target, encoded, signal);
         return;
       } catch (err) {
         const failure = this.opts.destination.describeFailure(err);
         const expired = this.now() - oldestArrival > this.opts.retentionMs();
         this.opts.logger.warn({ deliveryStream: this.opts.name, batch: batch.id, attempt: attempt + 1, errorCode: failure.code, errorMessage: failure.message }, expired ? 'delivery failed and the records left the retention period: giving up' : 'delivery failed; retrying');
         if (expired) {
-          this.opts.onExpired?.(records.length);
+          this.opts.onExpired?.(count);
           return;
         }
         await sleep(backoffDelay(attempt), signal);

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../../core/record.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { BatchLimits } from '../buffer/batcher.js';
-import type { CutBatch, Destination } from '../destination.js';
+import type { CutBatch, Destination, EncodedBatch } from '../destination.js';
 import { batchObjectId, evaluatePrefix, extensionFor, objectKey, seededRandomStrings, type CompressionFormat } from '../../../sinks/s3/key-layout.js';
 import { contentEncodingFor, OBJECT_CONTENT_TYPE } from '../../../sinks/s3/compression-format.js';
 import { bucketFromArn, type ObjectStore } from '../../../sinks/s3/object-store.js';
@@ -67,7 +67,7 @@ export class S3Destination implements Destination {
     return target as unknown as Record<string, unknown>;
   }
 
-  async deliver(raw: Record<string, unknown>, records: LogRecord[], signal: AbortSignal): Promise<void> {
+  async encode(raw: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch> {
     const target = raw as unknown as S3Target;
     const chunks = new Array<Buffer>(records.length);
     let bytes = 0;
@@ -75,8 +75,14 @@ export class S3Destination implements Destination {
       chunks[i] = records[i].data;
       bytes += chunks[i].length;
     }
-    // Compression runs on libuv's thread pool, off the event loop.
-    const body = await compress(target.compression, chunks);
+    // Records are concatenated as they are (Firehose adds no delimiter). One contiguous body lets
+    // the per-record objects go while the batch is in flight; compression runs on the thread pool.
+    const body = target.compression === 'UNCOMPRESSED' ? [Buffer.concat(chunks, bytes)] : await compress(target.compression, chunks);
+    return { body, records: records.length, bytes };
+  }
+
+  async deliver(raw: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void> {
+    const target = raw as unknown as S3Target;
     const name = this.opts.streamName;
     this.attempts++;
     this.opts.metrics.deliveryToS3Attempts.labels(name).inc();
@@ -84,7 +90,7 @@ export class S3Destination implements Destination {
       await this.opts.store.put({
         bucket: target.bucket,
         key: target.key,
-        body,
+        body: encoded.body as Buffer[],
         contentType: OBJECT_CONTENT_TYPE,
         contentEncoding: contentEncodingFor(target.compression),
         kmsKeyArn: target.kmsKeyArn,
@@ -95,8 +101,8 @@ export class S3Destination implements Destination {
     }
     this.successes++;
     this.opts.metrics.deliveryToS3Success.labels(name).set(this.successes / this.attempts);
-    this.opts.metrics.deliveryToS3Records.labels(name).inc(records.length);
-    this.opts.metrics.deliveryToS3Bytes.labels(name).inc(bytes);
+    this.opts.metrics.deliveryToS3Records.labels(name).inc(encoded.records);
+    this.opts.metrics.deliveryToS3Bytes.labels(name).inc(encoded.bytes);
     this.opts.metrics.deliveryToS3Objects.labels(name).inc();
   }
 

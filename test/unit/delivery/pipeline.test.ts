@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { LogRecord } from '../../../src/core/record.js';
 import { CheckpointJournal } from '../../../src/delivery/checkpoint/journal.js';
-import type { CutBatch, Destination } from '../../../src/delivery/destination.js';
+import type { CutBatch, Destination, EncodedBatch } from '../../../src/delivery/destination.js';
 import { DeliveryPipeline } from '../../../src/delivery/pipeline.js';
 import { LogStream } from '../../../src/stream/log-stream.js';
 import { tempDir, waitFor } from '../../helpers/util.js';
@@ -21,13 +21,16 @@ class RecordingDestination implements Destination {
   plan(batch: CutBatch) {
     return { key: `obj-${batch.id}`, count: batch.records.length, oldest: batch.oldestArrival };
   }
-  async deliver(target: Record<string, unknown>, records: LogRecord[]) {
+  async encode(_target: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch> {
+    return { body: records.map((r) => r.data.toString()), records: records.length, bytes: 0 };
+  }
+  async deliver(target: Record<string, unknown>, encoded: EncodedBatch) {
     this.attempts++;
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       throw new Error('destination down');
     }
-    this.writes.push({ target, ids: records.map((r) => r.data.toString()) });
+    this.writes.push({ target, ids: encoded.body as string[] });
   }
   describeFailure(err: unknown) {
     return { code: 'Test.Failure', message: String(err), retryable: true };
