@@ -75,7 +75,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   let draining = false;
   const awsJson = awsJsonHandler([{ targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) }], auth, logger);
   const routes: Route[] = [
-    { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY },
+    { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY, direct: true },
     {
       method: 'GET', path: '/health', handler: () => draining
         ? { status: 503, headers: { 'content-type': 'application/json' }, body: '{"status":"draining"}' }

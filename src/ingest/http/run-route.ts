@@ -12,12 +12,13 @@ const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 export async function runRoute(route: Route, params: Record<string, string>, req: AnyRequest, res: AnyResponse, onError: (err: unknown) => RouteResponse): Promise<void> {
   let out: RouteResponse;
   try {
-    const url = new URL(req.url ?? '/', 'http://x');
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
     const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, route.maxBody ?? DEFAULT_MAX_BODY);
     out = await route.handler({
       method: req.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
+      path: q < 0 ? raw : raw.slice(0, q),
+      query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
       headers: req.headers,
       params,
       body,

@@ -64,7 +64,14 @@ export class HydrantServer {
     this.match = compile(opts.routes);
     const h2Handler = (req: AnyRequest, res: AnyResponse) => this.dispatchH2(req, res);
 
-    this.h1 = createHttpServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 300_000 }, this.app);
+    // Requests on routes marked `direct` (the AWS protocol endpoint, the hot path) skip express's
+    // router and request decoration; everything else goes through the express app.
+    const direct = new Map(opts.routes.filter((r) => r.direct).map((r) => [`${r.method} ${r.path}`, r]));
+    this.h1 = createHttpServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 300_000 }, (req, res) => {
+      const route = direct.get(`${req.method} ${req.url}`);
+      if (route) void runRoute(route, {}, req, res, opts.onError);
+      else this.app(req, res);
+    });
     if (opts.tls) {
       const secure = createSecureServer({ cert: opts.tls.cert, key: opts.tls.key, allowHTTP1: true }, (req, res) => {
         if (req.httpVersionMajor === 2) h2Handler(req, res);

@@ -27,4 +27,6 @@ export interface Route {
   handler: RouteHandler;
   /** Largest body accepted (bytes); larger requests get 413. */
   maxBody?: number;
+  /** Served without express on HTTP/1.1 when the URL is exactly `path` (no params, no query): hot paths. */
+  direct?: boolean;
 }
