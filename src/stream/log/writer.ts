@@ -37,6 +37,13 @@ interface Group {
   fd: number;
 }
 
+/** A sync in flight over some written groups; `result` is set when it settles. */
+interface Syncing {
+  groups: Group[];
+  done: Promise<void>;
+  result: 'sync' | Error | null;
+}
+
 /** Where the next group is written: ahead of the durable state while a group is being synced. */
 interface Cursor {
   seg: Segment;
@@ -162,7 +169,9 @@ export class SegmentWriter {
    * their appends resolve, strictly in order.
    */
   private async drain(): Promise<void> {
-    let syncing: { groups: Group[]; done: Promise<'sync'> } | null = null;
+    // `result` is set the moment the sync settles ('sync' or the error), so a finished sync is
+    // committed right away even while appends keep arriving; `done` never rejects.
+    let syncing: Syncing | null = null;
     let waiting: Group[] = [];
     let writeErr: { group: Group; err: Error } | null = null;
     while (this.queue.length > 0 || syncing || waiting.length > 0) {
@@ -180,9 +189,12 @@ export class SegmentWriter {
         }
       }
       if (syncing) {
-        // Wake for the sync, or for new appends to write meanwhile (unless a write already failed).
-        const woke = writeErr ? await syncing.done.catch((e) => e) : await Promise.race([syncing.done.catch((e) => e), this.nextAppend()]);
-        if (woke === 'append') continue;
+        if (syncing.result === null) {
+          // Still syncing: write whatever arrives meanwhile (unless a write already failed).
+          const woke = writeErr ? await syncing.done.then(() => 'sync') : await Promise.race([syncing.done.then(() => 'sync'), this.nextAppend()]);
+          if (woke === 'append' && syncing.result === null) continue;
+        }
+        const woke = syncing.result!;
         const groups = syncing.groups;
         syncing = null;
         if (woke !== 'sync') {
@@ -208,7 +220,12 @@ export class SegmentWriter {
         const groups = waiting;
         waiting = [];
         const fd = groups[groups.length - 1].fd;
-        syncing = { groups, done: (this.o.fsync ? this.o.io.fdatasync(fd) : Promise.resolve()).then(() => 'sync' as const) };
+        const sync: Syncing = { groups, done: Promise.resolve(), result: null };
+        sync.done = (this.o.fsync ? this.o.io.fdatasync(fd) : Promise.resolve()).then(
+          () => { sync.result = 'sync'; },
+          (err: unknown) => { sync.result = asError(err); },
+        );
+        syncing = sync;
       }
     }
   }

@@ -186,4 +186,55 @@ describe('failed flushes', () => {
     expect((await b).map((r) => r.position)).toEqual([1, 2]);
     expect((await log.read(0)).map((r) => r.partitionKey)).toEqual(['k0', 'k1', 'k2']);
   });
+
+  it('a sync that fails while the next group is being written rejects both, without an unhandled rejection', async () => {
+    let syncs = 0;
+    let writes = 0;
+    const io: Partial<LogIo> = {
+      fdatasync: async (fd) => {
+        syncs++;
+        if (syncs === 2) { await new Promise((r) => setTimeout(r, 5)); throw eio(); }
+        return defaultIo.fdatasync(fd);
+      },
+      writev: async (...args: Parameters<LogIo['writev']>) => {
+        writes++;
+        if (writes === 2) await new Promise((r) => setTimeout(r, 10)); // b is queued meanwhile
+        if (writes === 3) await new Promise((r) => setTimeout(r, 60)); // still writing when sync #2 fails
+        return defaultIo.writev(...args);
+      },
+    };
+    log = await ShardLog.open({ dir, io, logger: memoryLogger() });
+    await log.append([entry(0)]); // write 1, sync 1
+    const a = log.append([entry(1)]); // write 2, sync 2 (fails after 10 ms)
+    await new Promise((r) => setTimeout(r, 2));
+    const b = log.append([entry(2)]); // write 3 (slow) overlaps the failing sync
+    await expect(a).rejects.toThrow(/EIO/);
+    await expect(b).rejects.toThrow(/EIO/);
+    expect(log.durablePosition).toBe(1);
+    expect((await log.append([entry(3)]))[0].position).toBe(1);
+  });
+
+  it('keeps acknowledging while appends arrive without pause (a finished sync is never starved)', async () => {
+    const io: Partial<LogIo> = {
+      fdatasync: async (fd) => {
+        await new Promise((r) => setTimeout(r, 8));
+        return defaultIo.fdatasync(fd);
+      },
+      writev: async (...args: Parameters<LogIo['writev']>) => {
+        await new Promise((r) => setTimeout(r, 2)); // a write outlasts the gap between appends
+        return defaultIo.writev(...args);
+      },
+    };
+    log = await ShardLog.open({ dir, io, logger: memoryLogger() });
+    const start = Date.now();
+    let firstAck = 0;
+    const pending: Promise<unknown>[] = [];
+    while (Date.now() - start < 300) {
+      pending.push(log.append([entry(pending.length)]).then(() => { if (!firstAck) firstAck = Date.now() - start; }));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(firstAck).toBeGreaterThan(0);
+    expect(firstAck).toBeLessThan(150);
+    await Promise.all(pending);
+  });
 });
