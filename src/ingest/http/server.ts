@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createH2Server, createSecureServer, type Http2SecureServer, type Http2Server } from 'node:http2';
+import { createServer as createH2Server, createSecureServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import express from 'express';
 import { runRoute, writeResponse, type AnyRequest, type AnyResponse } from './run-route.js';
@@ -13,6 +13,7 @@ export interface ServerOptions {
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const SNIFF_TIMEOUT_MS = 30_000;
 
 /** Match a route table without express (for HTTP/2, which express cannot serve). */
 function compile(routes: Route[]): (method: string, path: string) => { route: Route; params: Record<string, string> } | undefined {
@@ -33,7 +34,11 @@ function compile(routes: Route[]): (method: string, path: string) => { route: Ro
       const m = t.re.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
-      t.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+      try {
+        t.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+      } catch {
+        return undefined; // a malformed %-escape matches no route
+      }
       return { route: t.route, params };
     }
     return undefined;
@@ -52,6 +57,7 @@ export class HydrantServer {
   private readonly front: NetServer | Http2SecureServer;
   private readonly match: ReturnType<typeof compile>;
   private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<ServerHttp2Session>();
 
   constructor(private readonly opts: ServerOptions) {
     this.app.disable('x-powered-by');
@@ -83,6 +89,10 @@ export class HydrantServer {
       this.h2 = createH2Server({}, h2Handler);
       this.front = createNetServer((socket) => this.sniff(socket));
     }
+    this.h2.on('session', (session: ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+    });
     this.front.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
@@ -90,7 +100,9 @@ export class HydrantServer {
   }
 
   private dispatchH2(req: AnyRequest, res: AnyResponse): void {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const path = q < 0 ? raw : raw.slice(0, q);
     const hit = this.match(req.method ?? 'GET', path);
     if (!hit) return writeResponse(res, this.opts.notFound(req.method ?? 'GET', path));
     void runRoute(hit.route, hit.params, req, res, this.opts.onError);
@@ -105,6 +117,7 @@ export class HydrantServer {
       const isH2Prefix = buffered.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (isH2Prefix && buffered.length < H2_PREFACE.length) return; // need more bytes to decide
       socket.removeListener('data', onData);
+      socket.setTimeout(0);
       socket.pause();
       socket.unshift(buffered);
       if (isH2Prefix) {
@@ -118,12 +131,17 @@ export class HydrantServer {
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
+    // A connection that never says which protocol it speaks is closed, like a stalled header.
+    socket.setTimeout(SNIFF_TIMEOUT_MS, () => socket.destroy());
   }
 
   listen(port: number, host: string): Promise<{ port: number; host: string }> {
     return new Promise((resolve, reject) => {
       this.front.once('error', reject);
       this.front.listen(port, host, () => {
+        // The HTTP/1.1 server only receives sockets handed over by the front; telling it that it
+        // is "listening" starts its connection tracking (headers/request timeouts, idle close).
+        this.h1.emit('listening');
         const addr = this.front.address();
         resolve({ port: typeof addr === 'object' && addr ? addr.port : port, host });
       });
@@ -137,7 +155,8 @@ export class HydrantServer {
     const t = setTimeout(() => {
       for (const s of this.sockets) s.destroy();
     }, graceMs);
-    // HTTP/2 sessions close once their streams finish.
+    // HTTP/2 sessions get a GOAWAY and close once their open streams finish.
+    for (const session of this.sessions) session.close();
     (this.h2 as Http2Server).close();
     this.h1.close();
     await closed;
