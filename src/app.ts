@@ -163,7 +163,7 @@ async function applyConfiguredStreams(ds: DeliveryStreams, streams: Record<strin
           CurrentDeliveryStreamVersionId: desc.VersionId,
           DestinationId: desc.Destinations[0].DestinationId,
           ExtendedS3DestinationUpdate: wanted,
-        });
+        }, 'replace');
         logger.info({ deliveryStream: name }, 'destination updated from the config file');
       }
     } catch (err) {

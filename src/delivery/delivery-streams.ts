@@ -125,6 +125,13 @@ export class DeliveryStreams {
     return l;
   }
 
+  /** A stream whose pipeline runs (not one still being set up by a concurrent create). */
+  private getRunning(name: string): Live {
+    const l = this.get(name);
+    if (!l.pipeline) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} is still being created; try again shortly.`);
+    return l;
+  }
+
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
     const s3 = checkCreateInput(input);
@@ -160,9 +167,9 @@ export class DeliveryStreams {
     if (delay > 0) {
       setTimeout(() => {
         const l = this.live.get(name);
-        if (l && l.def === def && def.status === 'CREATING') {
-          def.status = 'ACTIVE';
-          void this.catalog.save(def);
+        if (l && l.def.incarnation === def.incarnation && l.def.status === 'CREATING') {
+          l.def = { ...l.def, status: 'ACTIVE' };
+          void this.catalog.save(l.def);
         }
       }, delay).unref();
     }
@@ -190,7 +197,7 @@ export class DeliveryStreams {
   }
 
   async delete(name: string): Promise<void> {
-    const live = this.get(name);
+    const live = this.getRunning(name);
     if (live.def.status === 'CREATING') throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} is in state CREATING; it can be deleted once it is ACTIVE.`);
     live.def.status = 'DELETING';
     await this.catalog.save(live.def);
@@ -211,8 +218,8 @@ export class DeliveryStreams {
     DeliveryStreamName: string; CurrentDeliveryStreamVersionId: string; DestinationId: string;
     ExtendedS3DestinationUpdate?: Partial<ExtendedS3DestinationConfiguration>; S3DestinationUpdate?: Partial<ExtendedS3DestinationConfiguration>;
     [other: string]: unknown;
-  }): Promise<void> {
-    const live = this.get(input.DeliveryStreamName);
+  }, mode: 'merge' | 'replace' = 'merge'): Promise<void> {
+    const live = this.getRunning(input.DeliveryStreamName);
     const def = live.def;
     if (input.CurrentDeliveryStreamVersionId !== String(def.versionId)) {
       throw new AwsError('ConcurrentModificationException', `Cannot update firehose: ${def.name} since the current version id: ${def.versionId} and the specified version id: ${input.CurrentDeliveryStreamVersionId} do not match`);
@@ -222,12 +229,12 @@ export class DeliveryStreams {
     if (otherUpdates.length > 0) throw invalidArgument(`${otherUpdates[0]} is not supported by this Hydrant version; only S3 destinations are.`);
     const update = input.ExtendedS3DestinationUpdate ?? input.S3DestinationUpdate;
     if (!update) throw invalidArgument('Exactly one destination update is required.');
-    const merged = mergeS3Update(def.destination.ExtendedS3, update);
+    const merged = mode === 'replace' ? (update as ExtendedS3DestinationConfiguration) : mergeS3Update(def.destination.ExtendedS3, update);
     checkS3Destination(merged, 'extendedS3DestinationUpdate');
-    def.destination = { ...def.destination, ExtendedS3: merged };
-    def.versionId += 1;
-    def.lastUpdatedAt = this.now();
-    await this.catalog.save(def);
+    // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
+    const next: DeliveryStreamDefinition = { ...def, destination: { ...def.destination, ExtendedS3: merged }, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
+    await this.catalog.save(next);
+    live.def = next;
     live.pipeline.refreshLimits();
   }
 
@@ -236,15 +243,17 @@ export class DeliveryStreams {
     const byKey = new Map(live.def.tags.map((t) => [t.Key, t]));
     for (const t of tags) byKey.set(t.Key, t);
     if (byKey.size > 50) throw limitExceeded(`A Firehose stream can have at most 50 tags; this request would give ${name} ${byKey.size}.`);
-    live.def.tags = [...byKey.values()];
-    await this.catalog.save(live.def);
+    const next = { ...live.def, tags: [...byKey.values()] };
+    await this.catalog.save(next);
+    live.def = next;
   }
 
   async untag(name: string, keys: string[]): Promise<void> {
     const live = this.get(name);
     const drop = new Set(keys);
-    live.def.tags = live.def.tags.filter((t) => !drop.has(t.Key));
-    await this.catalog.save(live.def);
+    const next = { ...live.def, tags: live.def.tags.filter((t) => !drop.has(t.Key)) };
+    await this.catalog.save(next);
+    live.def = next;
   }
 
   listTags(name: string, input: { ExclusiveStartTagKey?: string; Limit?: number }): { Tags: Tag[]; HasMoreTags: boolean } {

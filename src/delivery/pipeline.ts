@@ -51,6 +51,7 @@ export class DeliveryPipeline {
   private readonly waitSignal = AbortSignal.any([this.stopReading.signal, this.wake.signal]);
   private readers: Promise<void>[] = [];
   private draining = false;
+  private stopped = false;
   private cutting: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: PipelineOptions) {
@@ -63,6 +64,12 @@ export class DeliveryPipeline {
   async start(): Promise<void> {
     for (const pending of this.opts.journal.pending()) {
       const records = await this.readRanges(pending.ranges);
+      if (records.length === 0) {
+        // Everything it covered left the retention period while it waited.
+        this.opts.onExpired?.(pending.ranges.reduce((n, r) => n + r.last - r.first + 1, 0));
+        await this.opts.journal.complete(pending.id);
+        continue;
+      }
       this.launch(pending, records);
     }
     for (const shard of this.opts.stream.meta.shards) this.readers.push(this.readShard(shard.shardId));
@@ -71,6 +78,8 @@ export class DeliveryPipeline {
   /** Apply new batching limits (after UpdateDestination); the current buffer keeps its contents. */
   refreshLimits(): void {
     this.batcher.limits = this.opts.destination.limits();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.armTimer();
   }
 
@@ -89,38 +98,46 @@ export class DeliveryPipeline {
     const log = this.opts.stream.log(shardId);
     let pos = this.opts.journal.resumePosition(shardId);
     const signal = this.stopReading.signal;
-    while (!signal.aborted) {
-      if (pos < log.trimPosition) {
-        const lost = log.trimPosition - pos;
-        this.opts.logger.error({ deliveryStream: this.opts.name, shardId, lost }, 'records left the retention period before they were delivered');
-        this.opts.onExpired?.(lost);
-        pos = log.trimPosition;
-        await this.opts.journal.skipTo(shardId, pos);
+    for (let failures = 0; !signal.aborted;) {
+      try {
+        if (pos < log.trimPosition) {
+          const lost = log.trimPosition - pos;
+          this.opts.logger.error({ deliveryStream: this.opts.name, shardId, lost }, 'records left the retention period before they were delivered');
+          this.opts.onExpired?.(lost);
+          pos = log.trimPosition;
+          await this.opts.journal.skipTo(shardId, pos);
+        }
+        const records = await log.read(pos, { maxBytes: this.opts.readBytes ?? 4 * 1024 * 1024 });
+        failures = 0;
+        if (records.length === 0) {
+          if (this.draining) return;
+          if (this.batcher.length > 0 && this.batcher.limits.intervalMs === 0) await this.cut();
+          // Resolves once position `pos` exists. Yield a macrotask too, so a log that reports data
+          // it cannot return (e.g. a damaged segment) can never spin this loop without letting I/O run.
+          await log.waitForData(pos, this.waitSignal);
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        for (const record of records) {
+          const size = record.data.length;
+          if (this.batcher.wouldOverflow(size)) await this.cut();
+          if (this.batcher.length === 0) this.batcherOldest = record.arrivedAt;
+          const full = this.batcher.add({ shardId, record }, size);
+          if (full) await this.cut();
+        }
+        pos = records[records.length - 1].position + 1;
+        this.armTimer();
+      } catch (err) {
+        // A failed read (I/O error, damaged file) must not stop delivery for good: retry with backoff.
+        if (signal.aborted) return;
+        this.opts.logger.error({ err, deliveryStream: this.opts.name, shardId, position: pos }, 'reading the log failed; retrying');
+        await sleep(backoffDelay(failures++), signal);
       }
-      const records = await log.read(pos, { maxBytes: this.opts.readBytes ?? 4 * 1024 * 1024 });
-      if (records.length === 0) {
-        if (this.draining) return;
-        if (this.batcher.length > 0 && this.batcher.limits.intervalMs === 0) await this.cut();
-        // Resolves once position `pos` exists. Yield a macrotask too, so a log that reports data
-        // it cannot return (e.g. a damaged segment) can never spin this loop without letting I/O run.
-        await log.waitForData(pos, this.waitSignal);
-        await new Promise((r) => setImmediate(r));
-        continue;
-      }
-      for (const record of records) {
-        const size = record.data.length;
-        if (this.batcher.wouldOverflow(size)) await this.cut();
-        if (this.batcher.length === 0) this.batcherOldest = record.arrivedAt;
-        const full = this.batcher.add({ shardId, record }, size);
-        if (full) await this.cut();
-      }
-      pos = records[records.length - 1].position + 1;
-      this.armTimer();
     }
   }
 
   private armTimer(): void {
-    if (this.timer || this.batcher.length === 0) return;
+    if (this.stopped || this.timer || this.batcher.length === 0) return;
     const wait = this.batcher.timeUntilFlush();
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -137,6 +154,7 @@ export class DeliveryPipeline {
   }
 
   private async cutNow(): Promise<void> {
+    if (this.stopped) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -158,8 +176,21 @@ export class DeliveryPipeline {
     const ranges = [...byShard.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
     const id = batchIdentity(this.opts.incarnation, ranges);
     const cut: CutBatch = { id, ranges, records, oldestArrival, bytes };
-    const pending: PendingBatch = { id, ranges, target: this.opts.destination.plan(cut), cutAt: this.now() };
-    await this.opts.journal.begin(pending);
+    // Planning and journaling must succeed before the batch exists: until then its records are
+    // held here (the reader waits on this cut, so nothing piles up behind) and retried.
+    let pending: PendingBatch | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        pending ??= { id, ranges, target: this.opts.destination.plan(cut), cutAt: this.now() };
+        if (attempt === 0 || !this.opts.journal.has(id)) await this.opts.journal.begin(pending);
+        else await this.opts.journal.sync();
+        break;
+      } catch (err) {
+        this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: id, attempt: attempt + 1 }, 'could not plan or journal a batch; retrying');
+        if (!(await sleep(backoffDelay(attempt), this.stopReading.signal))) return; // stopping: the records stay in the log
+      }
+    }
+    if (this.stopped) return;
     this.launch(pending, records);
     while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
   }
@@ -236,19 +267,26 @@ export class DeliveryPipeline {
       await this.cut();
       await Promise.all([...this.inFlight.values()].map((f) => f.done));
     })();
-    const ok = await Promise.race([finished.then(() => true), sleep(timeoutMs).then(() => false)]);
+    const giveUp = new AbortController();
+    const ok = await Promise.race([finished.then(() => true), sleep(timeoutMs, giveUp.signal).then(() => false)]);
+    giveUp.abort();
     await this.stop();
     return ok;
   }
 
   /** Stop reading and delivering now; pending batches stay in the journal. */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.stopReading.abort();
     this.stopDelivering.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await Promise.allSettled(this.readers);
+    await this.cutting;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
+    this.opts.journal.close();
     await this.opts.destination.close();
   }
 }

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../core/aws-error.js';
 import { validateFileExtension, validatePrefixes } from '../../sinks/s3/key-layout.js';
+import { bucketFromArn } from '../../sinks/s3/object-store.js';
 import type { Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 
@@ -47,6 +48,11 @@ export function checkCreateInput(input: CreateDeliveryStreamInput): { config: Ex
 
 /** Checks of an S3 destination (create, or the merged result of an update). */
 export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration, _path: string): void {
+  try {
+    bucketFromArn(cfg.BucketARN);
+  } catch {
+    throw invalidArgument(`BucketARN ${cfg.BucketARN} is not an S3 bucket ARN (arn:aws:s3:::<bucket>).`);
+  }
   const hints = cfg.BufferingHints;
   if (hints && (hints.SizeInMBs === undefined) !== (hints.IntervalInSeconds === undefined)) {
     throw invalidArgument('BufferingHints.SizeInMBs and BufferingHints.IntervalInSeconds must be given together.');

@@ -92,6 +92,9 @@ describe('Firehose control plane', () => {
     })));
     expect(lambda.name).toBe('InvalidArgumentException');
     expect(lambda.message).toContain('ProcessingConfiguration');
+    const arn = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xa', ExtendedS3DestinationConfiguration: s3cfg('b', { BucketARN: 'arn:AWS:s3:::b' }) })));
+    expect(arn.name).toBe('InvalidArgumentException');
+    expect(arn.message).toContain('BucketARN');
     const zip = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xz', ExtendedS3DestinationConfiguration: s3cfg('b', { CompressionFormat: 'ZIP' }) })));
     expect(zip.name).toBe('InvalidArgumentException');
     expect((await client.send(new ListDeliveryStreamsCommand({}))).DeliveryStreamNames).not.toContain('xf');
@@ -119,8 +122,17 @@ describe('Firehose control plane', () => {
       req.on('error', reject);
       req.end();
     });
+    // A path that is not a URL path must not take the server down.
+    const odd = await new Promise<number>((resolve, reject) => {
+      const req = session.request({ ':method': 'GET', ':path': '//a:b' });
+      req.on('response', (h) => resolve(Number(h[':status'])));
+      req.on('error', reject);
+      req.end();
+    });
     session.close();
     expect(status).toBe(200);
+    expect(odd).toBe(404);
+    expect((await fetch(`${node.endpoint}/health`)).status).toBe(200);
   });
 
   it('streams created through the API survive a restart', async () => {

@@ -30,6 +30,7 @@ interface JournalState {
  */
 export class CheckpointJournal {
   private writing: Promise<void> = Promise.resolve();
+  private closed = false;
   private constructor(private readonly path: string, private state: JournalState) {}
 
   static async open(dir: string): Promise<CheckpointJournal> {
@@ -67,6 +68,20 @@ export class CheckpointJournal {
     return this.persist();
   }
 
+  has(id: string): boolean {
+    return this.state.pending.some((b) => b.id === id);
+  }
+
+  /** Write the current state again (after a failed write). */
+  sync(): Promise<void> {
+    return this.persist();
+  }
+
+  /** No more writes: a stopped consumer must never touch the file again (its directory may be reused). */
+  close(): void {
+    this.closed = true;
+  }
+
   /** Skip positions that can no longer be read (e.g. removed by retention) so reading resumes past them. */
   skipTo(shardId: string, position: number): Promise<void> {
     if ((this.state.cut[shardId] ?? 0) >= position) return Promise.resolve();
@@ -75,6 +90,7 @@ export class CheckpointJournal {
   }
 
   private persist(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`checkpoint journal ${this.path} is closed`));
     const snapshot = JSON.stringify(this.state);
     // Writes are serialised; a failed write does not poison later ones (the next write carries the full state).
     const next = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.path, snapshot));

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { access } from 'node:fs/promises';
 import { pino } from 'pino';
 import type { LogRecord } from '../../../src/core/record.js';
 import { CheckpointJournal } from '../../../src/delivery/checkpoint/journal.js';
@@ -120,5 +121,18 @@ describe('DeliveryPipeline', () => {
     // Nothing new was cut: the replayed records are not read again.
     await new Promise((r) => setTimeout(r, 200));
     expect(dest2.writes).toHaveLength(1);
+  });
+
+  it('after stop, nothing writes the journal again (its directory may belong to a new stream)', async () => {
+    const dest = new RecordingDestination(1e9, 100);
+    const { dir, stream, pipeline } = await setup(dest, undefined, 1);
+    await pipeline.start();
+    await stream.append(stream.meta.shards[0].shardId, [{ partitionKey: '', data: Buffer.from('a') }]);
+    await new Promise((r) => setTimeout(r, 20)); // read into the buffer; its timer is armed
+    await pipeline.stop();
+    await stream.close();
+    await new Promise((r) => setTimeout(r, 250));
+    await expect(access(join(dir, 'delivery', 'checkpoint.json'))).rejects.toThrow(/ENOENT/);
+    expect(dest.writes).toEqual([]);
   });
 });
