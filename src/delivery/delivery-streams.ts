@@ -1,7 +1,7 @@
 import { randomUUID, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { AwsError, invalidArgument, limitExceeded, resourceInUse, resourceNotFound } from '../core/aws-error.js';
+import { AwsError, invalidArgument, limitExceeded, resourceInUse, resourceNotFound, serviceUnavailable } from '../core/aws-error.js';
 import type { AppendEntry } from '../core/record.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -285,7 +285,14 @@ export class DeliveryStreams {
       entries[i] = { partitionKey: '', data: data[i] };
       bytes += data[i].length;
     }
-    const range = await live.stream.appendBatch(shards[shardIndex].shardId, entries);
+    let range;
+    try {
+      range = await live.stream.appendBatch(shards[shardIndex].shardId, entries);
+    } catch (err) {
+      // Nothing of the request was stored (the log rolled back): a retryable error, as AWS's throttle is.
+      this.opts.logger.error({ err, deliveryStream: name }, 'append to the log failed');
+      throw serviceUnavailable('The records could not be stored durably; retry the request.');
+    }
     const prefix = live.recordIdPrefixes[shardIndex];
     const ids: string[] = new Array(range.count);
     for (let i = 0; i < range.count; i++) ids[i] = prefix + (range.first + i).toString(16).padStart(16, '0');
