@@ -60,6 +60,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     directPutShards: config.directPutShards,
     retentionHours: config.retentionHours,
     fsync: config.fsync,
+    directPutLimits: config.directPutLimits,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
 

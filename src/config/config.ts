@@ -28,6 +28,12 @@ export interface HydrantConfig {
   createDelayMs?: number;
   /** Shards of the log behind each Direct PUT delivery stream (default 1). */
   directPutShards?: number;
+  /**
+   * Direct PUT quotas per delivery stream, enforced like AWS's (records/s, requests/s, bytes/s;
+   * over-limit records fail with ServiceUnavailableException "Slow down."). Default: none.
+   * AWS's defaults are 500,000 records/s, 2,000 requests/s and 5 MiB/s.
+   */
+  directPutLimits?: { recordsPerSecond?: number; requestsPerSecond?: number; bytesPerSecond?: number };
   /** Hours undelivered Direct PUT records are kept (default 24, as AWS). */
   retentionHours?: number;
   /** fdatasync before acknowledging (default true; false trades durability for speed). */

@@ -13,6 +13,7 @@ import { S3Destination } from './destinations/s3.js';
 import { mergeS3Update, resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
 import { DeliveryPipeline } from './pipeline.js';
+import { DirectPutLimiter, type DirectPutLimits } from './limits/token-bucket.js';
 import { checkCreateInput, checkS3Destination, type CreateDeliveryStreamInput } from './validate-create.js';
 
 export interface DeliveryStreamsOptions {
@@ -30,7 +31,15 @@ export interface DeliveryStreamsOptions {
   retentionHours?: number;
   fsync?: boolean;
   maxStreams?: number;
+  /** Direct PUT quotas per stream (AWS: 500,000 records/s, 2,000 requests/s, 5 MiB/s); none by default. */
+  directPutLimits?: DirectPutLimits;
   now?: () => number;
+}
+
+/** What a put stored: record ids of the stored prefix, in input order; the rest were throttled. */
+export interface PutOutcome {
+  ids: string[];
+  throttled: number;
 }
 
 interface Live {
@@ -40,6 +49,7 @@ interface Live {
   /** Round-robin cursor over the backing stream's shards. */
   nextShard: number;
   recordIdPrefixes: string[];
+  limiter?: DirectPutLimiter;
 }
 
 const DESTINATION_ID = 'destinationId-000000000001';
@@ -109,7 +119,9 @@ export class DeliveryStreams {
       onExpired: (n) => this.opts.metrics.recordsExpired.labels(def.name).inc(n),
     });
     const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
-    const live: Live = { def, stream, pipeline, nextShard: 0, recordIdPrefixes: prefixes };
+    const limits = this.opts.directPutLimits;
+    const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
+    const live: Live = { def, stream, pipeline, nextShard: 0, recordIdPrefixes: prefixes, limiter };
     this.live.set(def.name, live);
     await pipeline.start();
     return live;
@@ -270,11 +282,23 @@ export class DeliveryStreams {
    * order once every record is durable. All records of one call go to one shard, so one call
    * costs one group-committed write.
    */
-  async put(name: string, data: Buffer[]): Promise<string[]> {
+  async put(name: string, all: Buffer[]): Promise<PutOutcome> {
     const live = this.live.get(name);
     if (!live || live.def.status === 'DELETING' || !live.stream) throw this.notFound(name);
     if (live.def.status !== 'ACTIVE') {
       throw resourceNotFound(`Firehose ${name} under account ${this.opts.accountId} is in state ${live.def.status}; it accepts records once it is ACTIVE.`);
+    }
+    let data = all;
+    if (live.limiter) {
+      const admitted = live.limiter.admit(all);
+      if (admitted <= 0) {
+        this.opts.metrics.throttledRecords.labels(name).inc(all.length);
+        throw serviceUnavailable('Slow down.');
+      }
+      if (admitted < all.length) {
+        this.opts.metrics.throttledRecords.labels(name).inc(all.length - admitted);
+        data = all.slice(0, admitted);
+      }
     }
     const shards = live.stream.meta.shards;
     const shardIndex = live.nextShard;
@@ -299,7 +323,7 @@ export class DeliveryStreams {
     this.opts.metrics.incomingBytes.labels(name).inc(bytes);
     this.opts.metrics.incomingRecords.labels(name).inc(data.length);
     this.opts.metrics.incomingPutRequests.labels(name).inc();
-    return ids;
+    return { ids, throttled: all.length - data.length };
   }
 
   /** Update per-stream gauges (called when /metrics is scraped). */

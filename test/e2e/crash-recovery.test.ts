@@ -29,8 +29,7 @@ describe('crash safety: SIGKILL under PutRecordBatch load', () => {
     let nextId = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const child: ChildHydrant = await spawnHydrant(['--port', '0', '--data-dir', dir.path], env());
-      const client = firehoseClient(child.endpoint);
-      client.config.maxAttempts = async () => 1;
+      const client = firehoseClient(child.endpoint, undefined, { maxAttempts: 1 });
       if (round === 0) {
         await client.send(new CreateDeliveryStreamCommand({
           DeliveryStreamName: 'crashy',

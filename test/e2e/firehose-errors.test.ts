@@ -36,9 +36,8 @@ describe('bad input gets AWS errors and stores nothing', () => {
 
   beforeAll(async () => {
     node = await startTestHydrant({ createDelayMs: 0 });
-    client = firehoseClient(node.endpoint);
     // The SDK retries 5xx; keep each case to one attempt.
-    client.config.maxAttempts = async () => 1;
+    client = firehoseClient(node.endpoint, undefined, { maxAttempts: 1 });
     await client.send(new CreateDeliveryStreamCommand({
       DeliveryStreamName: name,
       ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::b', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 } },

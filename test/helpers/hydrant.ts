@@ -28,8 +28,8 @@ export async function startTestHydrant(config: HydrantConfig = {}): Promise<Runn
   });
 }
 
-export function firehoseClient(endpoint: string, credentials = TEST_CREDENTIALS): FirehoseClient {
-  return new FirehoseClient({ endpoint, region: 'us-east-1', credentials });
+export function firehoseClient(endpoint: string, credentials = TEST_CREDENTIALS, opts: { maxAttempts?: number } = {}): FirehoseClient {
+  return new FirehoseClient({ endpoint, region: 'us-east-1', credentials, ...opts });
 }
 
 /** Hydrant as a child process (`node bin/hydrant.js serve`), for crash and signal tests. */

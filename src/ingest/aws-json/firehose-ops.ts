@@ -36,8 +36,8 @@ export function firehoseOperations(ds: DeliveryStreams): Record<string, Operatio
     },
     ListTagsForDeliveryStream: (i) => ds.listTags(name(i), i),
     PutRecord: async (i) => {
-      const [id] = await ds.put(name(i), [(i.Record as { Data: Buffer }).Data]);
-      return `{"RecordId":"${id}","Encrypted":false}`;
+      const { ids } = await ds.put(name(i), [(i.Record as { Data: Buffer }).Data]);
+      return `{"RecordId":"${ids[0]}","Encrypted":false}`;
     },
     PutRecordBatch: async (i) => {
       const records = i.Records as { Data: Buffer }[];
@@ -48,10 +48,11 @@ export function firehoseOperations(ds: DeliveryStreams): Record<string, Operatio
         total += data[k].length;
       }
       if (total > MAX_BATCH_BYTES) throw invalidArgument('Records size exceeds 4 MB limit');
-      const ids = await ds.put(name(i), data);
+      const { ids, throttled } = await ds.put(name(i), data);
       // Built as a string: one allocation-light pass instead of 500 objects for JSON.stringify.
-      let out = '{"FailedPutCount":0,"Encrypted":false,"RequestResponses":[';
+      let out = `{"FailedPutCount":${throttled},"Encrypted":false,"RequestResponses":[`;
       for (let k = 0; k < ids.length; k++) out += (k ? ',{"RecordId":"' : '{"RecordId":"') + ids[k] + '"}';
+      for (let k = 0; k < throttled; k++) out += (ids.length + k ? ',' : '') + '{"ErrorCode":"ServiceUnavailableException","ErrorMessage":"Slow down."}';
       return out + ']}';
     },
     StartDeliveryStreamEncryption: () => {
