@@ -50,6 +50,7 @@ interface Live {
   nextShard: number;
   recordIdPrefixes: string[];
   limiter?: DirectPutLimiter;
+  journal: CheckpointJournal;
 }
 
 const DESTINATION_ID = 'destinationId-000000000001';
@@ -79,7 +80,7 @@ export class DeliveryStreams {
       if (def.status === 'CREATING') def.status = 'ACTIVE';
       await ds.bringUp(def, false);
     }
-    ds.retentionTimer = setInterval(() => void ds.applyRetention(), 60_000);
+    ds.retentionTimer = setInterval(() => void ds.applyRetention(), 10_000);
     ds.retentionTimer.unref();
     return ds;
   }
@@ -121,7 +122,7 @@ export class DeliveryStreams {
     const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
     const limits = this.opts.directPutLimits;
     const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
-    const live: Live = { def, stream, pipeline, nextShard: 0, recordIdPrefixes: prefixes, limiter };
+    const live: Live = { def, stream, pipeline, nextShard: 0, recordIdPrefixes: prefixes, limiter, journal };
     this.live.set(def.name, live);
     await pipeline.start();
     return live;
@@ -334,10 +335,17 @@ export class DeliveryStreams {
     }
   }
 
+  /**
+   * Every 10 s: drop log segments delivery has committed past (the backing log of a Direct PUT
+   * stream has no other reader, so delivered data does not wait 24 h on disk), and enforce the
+   * retention period on what is left undelivered.
+   */
   private async applyRetention(): Promise<void> {
     for (const l of this.live.values()) {
       try {
-        await l.stream?.applyRetention(this.now());
+        if (!l.stream || !l.journal) continue;
+        for (const shard of l.stream.meta.shards) await l.stream.trimBefore(shard.shardId, l.journal.committed(shard.shardId));
+        await l.stream.applyRetention(this.now());
       } catch (err) {
         this.opts.logger.warn({ err, deliveryStream: l.def.name }, 'retention pass failed');
       }

@@ -115,6 +115,11 @@ export class LogStream {
     return deleted;
   }
 
+  /** Delete whole segments of a shard below `position` (its only consumer is past them). */
+  trimBefore(shardId: string, position: number): Promise<unknown> {
+    return this.log(shardId).trimBefore(position);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.logs.values()].map((l) => l.close()));
   }

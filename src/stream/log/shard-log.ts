@@ -240,8 +240,27 @@ export class ShardLog {
     }
   }
 
+  /**
+   * Deletes whole segments that hold only positions below `position` (never the active one):
+   * for a log whose only reader has consumed them, e.g. the log behind a Direct PUT stream once
+   * delivery has committed past them. Serialized with retention.
+   */
+  trimBefore(position: number): Promise<{ deletedSegments: number; deletedRecords: number }> {
+    if (this.closing) return Promise.reject(this.closedError());
+    const run = this.retention.then(() => {
+      let n = 0;
+      while (n < this.segments.length - 1 && this.segments[n + 1].base <= position) n++;
+      return this.dropOldest(n);
+    });
+    this.retention = run.catch(() => undefined);
+    return run;
+  }
+
   private async retain(cutoff: number): Promise<{ deletedSegments: number; deletedRecords: number }> {
-    const expired = await countExpired(this.ctx, this.segments, cutoff);
+    return this.dropOldest(await countExpired(this.ctx, this.segments, cutoff));
+  }
+
+  private async dropOldest(expired: number): Promise<{ deletedSegments: number; deletedRecords: number }> {
     if (expired === 0) return { deletedSegments: 0, deletedRecords: 0 };
     const gone = this.segments.slice(0, expired);
     this.segments = this.segments.slice(expired);

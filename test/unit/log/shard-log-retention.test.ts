@@ -119,4 +119,18 @@ describe('positionAtTime', () => {
     expect(log.trimPosition).toBe(7);
     expect(await log.positionAtTime(0)).toBe(7);
   });
+
+  it('trimBefore deletes only segments wholly below a consumed position, never the active one', async () => {
+    const log = await open();
+    await fill(log, 4); // 4 segments of 7 records: bases 0, 7, 14, 21
+    expect((await segmentFiles(dir)).length).toBe(4);
+    expect(await log.trimBefore(13)).toEqual({ deletedSegments: 1, deletedRecords: 7 }); // 7..13 still has 13
+    expect(log.trimPosition).toBe(7);
+    expect(await log.trimBefore(14)).toEqual({ deletedSegments: 1, deletedRecords: 7 });
+    expect(log.trimPosition).toBe(14);
+    expect((await log.read(0)).map((r) => r.position)[0]).toBe(14);
+    await log.trimBefore(1_000_000);
+    expect((await segmentFiles(dir)).length).toBe(1); // the active segment stays
+    expect(log.trimPosition).toBe(21);
+  });
 });
