@@ -77,6 +77,16 @@ async function main(argv: string[]): Promise<number> {
       process.exit(1);
     });
   };
+  // A bug must not leave a half-working node: log it and exit; everything acknowledged is in the
+  // log and is delivered after the restart.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection; exiting');
+    process.exit(70);
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return -1;
