@@ -34,6 +34,23 @@ function faulty(op: 'writev' | 'fdatasync' | 'open' | 'ftruncate') {
   return { io, state };
 }
 
+/** An fdatasync whose call number `which` waits for `release()`, then fails (or succeeds). */
+function gatedSync(which: number, fail: boolean) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  const io: Partial<LogIo> = {
+    fdatasync: async (fd) => {
+      if (++calls === which) {
+        await gate;
+        if (fail) throw eio();
+      }
+      return defaultIo.fdatasync(fd);
+    },
+  };
+  return { io, release: () => release() };
+}
+
 async function fileSizes(): Promise<number[]> {
   return Promise.all((await segmentFiles(dir)).map(async (f) => (await stat(join(dir, f))).size));
 }
@@ -65,16 +82,7 @@ describe('failed flushes', () => {
   }
 
   it('appends queued behind a failing flush are rejected too and do not leave gaps', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
-    const io: Partial<LogIo> = {
-      fdatasync: async (fd) => {
-        calls++;
-        if (calls === 1) { await gate; throw eio(); }
-        return defaultIo.fdatasync(fd);
-      },
-    };
+    const { io, release } = gatedSync(1, true);
     log = await ShardLog.open({ dir, io, logger: memoryLogger() });
     const first = log.append([entry(0)]);
     await new Promise((r) => setTimeout(r, 20));
@@ -128,16 +136,10 @@ describe('failed flushes', () => {
   });
 
   it('a group written while the previous sync runs is rolled back with it when that sync fails, rolls included', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
+    const { io: syncIo, release } = gatedSync(2, true);
     let writes = 0;
     const io: Partial<LogIo> = {
-      fdatasync: async (fd) => {
-        calls++;
-        if (calls === 2) { await gate; throw eio(); }
-        return defaultIo.fdatasync(fd);
-      },
+      ...syncIo,
       writev: async (...args: Parameters<LogIo['writev']>) => {
         writes++;
         return defaultIo.writev(...args);
@@ -164,16 +166,7 @@ describe('failed flushes', () => {
   });
 
   it('groups written during a sync become durable in order once it succeeds', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
-    const io: Partial<LogIo> = {
-      fdatasync: async (fd) => {
-        calls++;
-        if (calls === 1) await gate;
-        return defaultIo.fdatasync(fd);
-      },
-    };
+    const { io, release } = gatedSync(1, false);
     log = await ShardLog.open({ dir, io, logger: memoryLogger() });
     const a = log.append([entry(0)]);
     await new Promise((r) => setTimeout(r, 20));
