@@ -26,10 +26,6 @@ export interface PipelineOptions {
   onExpired?: (count: number) => void;
 }
 
-interface Item {
-  shardId: string;
-  record: LogRecord;
-}
 
 /**
  * The delivery driver for one delivery stream: reads every shard of its log from the
@@ -38,7 +34,14 @@ interface Item {
  * confirmed. A crash replays the journal's pending batches to the same targets.
  */
 export class DeliveryPipeline {
-  private readonly batcher: Batcher<Item>;
+  private readonly batcher: Batcher<LogRecord>;
+  /** Per shard, the positions in the batcher (contiguous: each shard's reader adds in order). */
+  private openRanges = new Map<string, ShardRange>();
+  /** Arrival time of the oldest record in the batcher (Infinity when empty). */
+  /** Set once by `stop`: no timer, cut or journal write may happen after it. */
+  private get stopped(): boolean {
+    return this.stopReading.signal.aborted;
+  }
   private readonly now: () => number;
   private readonly maxInFlight: number;
   private readonly inFlight = new Map<string, { batch: PendingBatch; oldestArrival: number; done: Promise<void> }>();
@@ -51,13 +54,12 @@ export class DeliveryPipeline {
   private readonly waitSignal = AbortSignal.any([this.stopReading.signal, this.wake.signal]);
   private readers: Promise<void>[] = [];
   private draining = false;
-  private stopped = false;
   private cutting: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: PipelineOptions) {
     this.now = opts.now ?? Date.now;
     this.maxInFlight = opts.maxInFlight ?? 2;
-    this.batcher = new Batcher<Item>(opts.destination.limits(), this.now);
+    this.batcher = new Batcher<LogRecord>(opts.destination.limits(), this.now);
   }
 
   /** Replay batches left pending by a previous run, then start reading every shard. */
@@ -70,7 +72,7 @@ export class DeliveryPipeline {
         await this.opts.journal.complete(pending.id);
         continue;
       }
-      this.launch(pending, records);
+      this.launch(pending, records, oldestOf(records));
     }
     for (const shard of this.opts.stream.meta.shards) this.readers.push(this.readShard(shard.shardId));
   }
@@ -87,8 +89,7 @@ export class DeliveryPipeline {
   oldestUndeliveredAge(): number {
     let oldest = Infinity;
     for (const f of this.inFlight.values()) oldest = Math.min(oldest, f.oldestArrival);
-    const buffered = this.batcher.length > 0 ? this.batcherOldest : Infinity;
-    oldest = Math.min(oldest, buffered);
+    oldest = Math.min(oldest, this.batcherOldest);
     return oldest === Infinity ? 0 : Math.max(0, this.now() - oldest);
   }
 
@@ -121,9 +122,11 @@ export class DeliveryPipeline {
         for (const record of records) {
           const size = record.data.length;
           if (this.batcher.wouldOverflow(size)) await this.cut();
-          if (this.batcher.length === 0) this.batcherOldest = record.arrivedAt;
-          const full = this.batcher.add({ shardId, record }, size);
-          if (full) await this.cut();
+          if (record.arrivedAt < this.batcherOldest) this.batcherOldest = record.arrivedAt;
+          const range = this.openRanges.get(shardId);
+          if (range) range.last = record.position;
+          else this.openRanges.set(shardId, { shardId, first: record.position, last: record.position });
+          if (this.batcher.add(record, size)) await this.cut();
         }
         pos = records[records.length - 1].position + 1;
         this.armTimer();
@@ -159,21 +162,12 @@ export class DeliveryPipeline {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const { items, bytes } = this.batcher.flush();
+    const { items: records, bytes } = this.batcher.flush();
+    const oldestArrival = this.batcherOldest;
+    const ranges = [...this.openRanges.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
     this.batcherOldest = Infinity;
-    if (items.length === 0) return;
-    const byShard = new Map<string, ShardRange>();
-    let oldestArrival = Infinity;
-    const records: LogRecord[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const { shardId, record } = items[i];
-      records[i] = record;
-      if (record.arrivedAt < oldestArrival) oldestArrival = record.arrivedAt;
-      const r = byShard.get(shardId);
-      if (r) r.last = record.position;
-      else byShard.set(shardId, { shardId, first: record.position, last: record.position });
-    }
-    const ranges = [...byShard.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
+    this.openRanges = new Map();
+    if (records.length === 0) return;
     const id = batchIdentity(this.opts.incarnation, ranges);
     const cut: CutBatch = { id, ranges, records, oldestArrival, bytes };
     // Planning and journaling must succeed before the batch exists: until then its records are
@@ -182,8 +176,9 @@ export class DeliveryPipeline {
     for (let attempt = 0; ; attempt++) {
       try {
         pending ??= { id, ranges, target: this.opts.destination.plan(cut), cutAt: this.now() };
-        if (attempt === 0 || !this.opts.journal.has(id)) await this.opts.journal.begin(pending);
-        else await this.opts.journal.sync();
+        // A failed begin already holds the batch in memory: only its write is retried.
+        if (this.opts.journal.has(id)) await this.opts.journal.sync();
+        else await this.opts.journal.begin(pending);
         break;
       } catch (err) {
         this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: id, attempt: attempt + 1 }, 'could not plan or journal a batch; retrying');
@@ -191,13 +186,11 @@ export class DeliveryPipeline {
       }
     }
     if (this.stopped) return;
-    this.launch(pending, records);
+    this.launch(pending, records, oldestArrival);
     while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
   }
 
-  private launch(batch: PendingBatch, records: LogRecord[]): void {
-    let oldestArrival = Infinity;
-    for (const r of records) if (r.arrivedAt < oldestArrival) oldestArrival = r.arrivedAt;
+  private launch(batch: PendingBatch, records: LogRecord[], oldestArrival: number): void {
     const done = this.deliverWithRetry(batch, records, oldestArrival)
       .then(() => this.opts.journal.complete(batch.id))
       .catch((err) => this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: batch.id }, 'batch left pending; it is retried on restart'))
@@ -276,7 +269,6 @@ export class DeliveryPipeline {
 
   /** Stop reading and delivering now; pending batches stay in the journal. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.stopReading.abort();
     this.stopDelivering.abort();
     if (this.timer) clearTimeout(this.timer);
@@ -289,6 +281,12 @@ export class DeliveryPipeline {
     this.opts.journal.close();
     await this.opts.destination.close();
   }
+}
+
+function oldestOf(records: LogRecord[]): number {
+  let oldest = Infinity;
+  for (const r of records) if (r.arrivedAt < oldest) oldest = r.arrivedAt;
+  return oldest;
 }
 
 /** The batch identity: incarnation of the delivery stream plus the ranges it covers. */

@@ -96,11 +96,10 @@ export class S3Destination implements Destination {
         kmsKeyArn: target.kmsKeyArn,
         signal,
       });
+      this.successes++;
     } finally {
       this.opts.metrics.deliveryToS3Success.labels(name).set(this.successes / this.attempts);
     }
-    this.successes++;
-    this.opts.metrics.deliveryToS3Success.labels(name).set(this.successes / this.attempts);
     this.opts.metrics.deliveryToS3Records.labels(name).inc(encoded.records);
     this.opts.metrics.deliveryToS3Bytes.labels(name).inc(encoded.bytes);
     this.opts.metrics.deliveryToS3Objects.labels(name).inc();

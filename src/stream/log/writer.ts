@@ -182,10 +182,12 @@ export class SegmentWriter {
           for (const b of batches) { giveBuffer(b.buf); b.reject(this.failure); }
           continue;
         }
+        // Segments the write creates; if it fails they are removed with the rest of the group.
+        const opened: Group['opened'] = [];
         try {
-          waiting.push(await this.write(batches));
+          waiting.push(await this.write(batches, opened));
         } catch (err) {
-          writeErr = { group: { batches, chunks: [], opened: this.pendingOpened, fd: this.cursor.fd }, err: asError(err) };
+          writeErr = { group: { batches, chunks: [], opened, fd: this.cursor.fd }, err: asError(err) };
         }
       }
       if (syncing) {
@@ -238,15 +240,10 @@ export class SegmentWriter {
     return new Promise((resolve) => (this.appendWaiter = () => resolve('append')));
   }
 
-  /** Segments opened by the write in progress (so a failed write can remove them). */
-  private pendingOpened: Array<{ seg: Segment; fd: number }> = [];
-
   /** Writes a group at the cursor (rolling segments as needed) and advances the cursor. */
-  private async write(batches: Batch[]): Promise<Group> {
+  private async write(batches: Batch[], opened: Group['opened']): Promise<Group> {
     const { io, fsync } = this.o;
-    const chunks = this.plan(batches);
-    const opened: Array<{ seg: Segment; fd: number }> = [];
-    this.pendingOpened = opened;
+    const { chunks, lastEntry } = this.plan(batches);
     let fd = this.cursor.fd;
     for (const ch of chunks) {
       if (ch.fresh) {
@@ -259,15 +256,12 @@ export class SegmentWriter {
       if (ch.bytes > 0) await writeAll(io, fd, ch.bufs, ch.fileOffset, ch.bytes);
     }
     const last = chunks[chunks.length - 1];
-    this.cursor = { seg: last.seg, offset: last.fileOffset + last.bytes, lastEntry: this.cursorLastEntry, fd };
-    this.pendingOpened = [];
+    this.cursor = { seg: last.seg, offset: last.fileOffset + last.bytes, lastEntry, fd };
     return { batches, chunks, opened, fd };
   }
 
-  private cursorLastEntry = -1;
-
   /** Splits the queued frames into per-segment writes, rolling when a segment would pass segmentBytes. */
-  private plan(batches: Batch[]): Chunk[] {
+  private plan(batches: Batch[]): { chunks: Chunk[]; lastEntry: number } {
     const limit = this.o.segmentBytes;
     let seg = this.cursor.seg;
     let chunk: Chunk = newChunk(seg, false, this.cursor.offset, batches[0].first);
@@ -302,8 +296,7 @@ export class SegmentWriter {
       }
       if (off > start) addBuf(chunk, start === 0 ? buf : buf.subarray(start, off));
     }
-    this.cursorLastEntry = lastEntry;
-    return chunks;
+    return { chunks, lastEntry };
   }
 
   private commit({ batches, chunks, opened }: Group): void {
