@@ -16,6 +16,8 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { S3DeliveryError } from './errors.js';
 import type { ObjectStore, PutObjectInput } from './object-store.js';
 import { toS3DeliveryError } from './retry.js';
+import { fsyncDir } from '../../src/util/atomic-file.js';
+import { unwrittenTail } from '../../src/util/iovec.js';
 
 export interface LocalObjectStoreOptions {
   root: string;
@@ -42,15 +44,6 @@ function invalid(code: string, message: string): S3DeliveryError {
   return new S3DeliveryError({ code, retryable: true, throttling: false, fault: 'client', message });
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /** `mkdir -p` that also fsyncs the parent of every directory it created, so the new entries survive a crash. */
 async function mkdirDurable(dir: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true });
@@ -69,15 +62,7 @@ async function writeAll(h: Awaited<ReturnType<typeof open>>, chunks: Buffer[]): 
     while (expected > 0) {
       const { bytesWritten } = await h.writev(group);
       if (bytesWritten === expected) break;
-      // Partial write: drop what was written and continue with the rest.
-      let skip = bytesWritten;
-      const rest: Buffer[] = [];
-      for (const b of group) {
-        if (skip >= b.length) { skip -= b.length; continue; }
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-      group = rest;
+      group = unwrittenTail(group, bytesWritten);
       expected -= bytesWritten;
     }
   }

@@ -280,16 +280,18 @@ export class DeliveryStreams {
 
   /**
    * The hot path: append records durably to the stream's log. Returns the record ids in input
-   * order once every record is durable. All records of one call go to one shard, so one call
-   * costs one group-committed write.
+   * order once every record is durable (with quotas on, only a prefix may be stored). All records
+   * of one call go to one shard, so one call costs one group-committed write. `allBytes` is the
+   * callers' sum of the data sizes (they already needed it for the batch limit).
    */
-  async put(name: string, all: Buffer[]): Promise<PutOutcome> {
+  async put(name: string, all: Buffer[], allBytes: number): Promise<PutOutcome> {
     const live = this.live.get(name);
     if (!live || live.def.status === 'DELETING' || !live.stream) throw this.notFound(name);
     if (live.def.status !== 'ACTIVE') {
       throw resourceNotFound(`Firehose ${name} under account ${this.opts.accountId} is in state ${live.def.status}; it accepts records once it is ACTIVE.`);
     }
     let data = all;
+    let bytes = allBytes;
     if (live.limiter) {
       const admitted = live.limiter.admit(all);
       if (admitted <= 0) {
@@ -299,17 +301,15 @@ export class DeliveryStreams {
       if (admitted < all.length) {
         this.opts.metrics.throttledRecords.labels(name).inc(all.length - admitted);
         data = all.slice(0, admitted);
+        bytes = 0;
+        for (const d of data) bytes += d.length;
       }
     }
     const shards = live.stream.meta.shards;
     const shardIndex = live.nextShard;
     live.nextShard = (shardIndex + 1) % shards.length;
     const entries: AppendEntry[] = new Array(data.length);
-    let bytes = 0;
-    for (let i = 0; i < data.length; i++) {
-      entries[i] = { partitionKey: '', data: data[i] };
-      bytes += data[i].length;
-    }
+    for (let i = 0; i < data.length; i++) entries[i] = { partitionKey: '', data: data[i] };
     let range;
     try {
       range = await live.stream.appendBatch(shards[shardIndex].shardId, entries);

@@ -36,7 +36,8 @@ export function firehoseOperations(ds: DeliveryStreams): Record<string, Operatio
     },
     ListTagsForDeliveryStream: (i) => ds.listTags(name(i), i),
     PutRecord: async (i) => {
-      const { ids } = await ds.put(name(i), [(i.Record as { Data: Buffer }).Data]);
+      const data = (i.Record as { Data: Buffer }).Data;
+      const { ids } = await ds.put(name(i), [data], data.length);
       return `{"RecordId":"${ids[0]}","Encrypted":false}`;
     },
     PutRecordBatch: async (i) => {
@@ -48,7 +49,7 @@ export function firehoseOperations(ds: DeliveryStreams): Record<string, Operatio
         total += data[k].length;
       }
       if (total > MAX_BATCH_BYTES) throw invalidArgument('Records size exceeds 4 MB limit');
-      const { ids, throttled } = await ds.put(name(i), data);
+      const { ids, throttled } = await ds.put(name(i), data, total);
       // Built as a string: one allocation-light pass instead of 500 objects for JSON.stringify.
       let out = `{"FailedPutCount":${throttled},"Encrypted":false,"RequestResponses":[`;
       for (let k = 0; k < ids.length; k++) out += (k ? ',{"RecordId":"' : '{"RecordId":"') + ids[k] + '"}';

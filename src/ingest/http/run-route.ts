@@ -12,13 +12,12 @@ const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 export async function runRoute(route: Route, params: Record<string, string>, req: AnyRequest, res: AnyResponse, onError: (err: unknown) => RouteResponse): Promise<void> {
   let out: RouteResponse;
   try {
-    const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
+    const { path, query } = splitUrl(req.url ?? '/');
     const body = req.method === 'GET' || req.method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, route.maxBody ?? DEFAULT_MAX_BODY);
     out = await route.handler({
       method: req.method ?? 'GET',
-      path: q < 0 ? raw : raw.slice(0, q),
-      query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)),
+      path,
+      query,
       headers: req.headers,
       params,
       body,
@@ -30,6 +29,12 @@ export async function runRoute(route: Route, params: Record<string, string>, req
       : onError(err);
   }
   writeResponse(res, out);
+}
+
+/** Path and query of a request target, without building a URL object (hot path). */
+export function splitUrl(raw: string): { path: string; query: URLSearchParams } {
+  const q = raw.indexOf('?');
+  return { path: q < 0 ? raw : raw.slice(0, q), query: new URLSearchParams(q < 0 ? '' : raw.slice(q + 1)) };
 }
 
 export function writeResponse(res: AnyResponse, out: RouteResponse): void {

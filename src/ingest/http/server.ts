@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createH2Server, createSecureServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import express from 'express';
-import { runRoute, writeResponse, type AnyRequest, type AnyResponse } from './run-route.js';
+import { runRoute, splitUrl, writeResponse, type AnyRequest, type AnyResponse } from './run-route.js';
 import type { Route, RouteResponse } from './types.js';
 
 export interface ServerOptions {
@@ -100,9 +100,7 @@ export class HydrantServer {
   }
 
   private dispatchH2(req: AnyRequest, res: AnyResponse): void {
-    const raw = req.url ?? '/';
-    const q = raw.indexOf('?');
-    const path = q < 0 ? raw : raw.slice(0, q);
+    const { path } = splitUrl(req.url ?? '/');
     const hit = this.match(req.method ?? 'GET', path);
     if (!hit) return writeResponse(res, this.opts.notFound(req.method ?? 'GET', path));
     void runRoute(hit.route, hit.params, req, res, this.opts.onError);

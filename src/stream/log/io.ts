@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { unwrittenTail } from '../../util/iovec.js';
+import { fsyncDir } from '../../util/atomic-file.js';
 
 /**
  * The file-system calls the log makes, on numeric file descriptors (cheaper than FileHandle).
@@ -21,7 +23,6 @@ export interface LogIo {
 const pOpen = promisify(fs.open);
 const pClose = promisify(fs.close);
 const pFdatasync = promisify(fs.fdatasync);
-const pFsync = promisify(fs.fsync);
 const pFtruncate = promisify(fs.ftruncate);
 const pFstat = promisify(fs.fstat);
 const pUnlink = promisify(fs.unlink);
@@ -40,14 +41,7 @@ export const defaultIo: LogIo = {
   read,
   writev,
   fdatasync: (fd) => pFdatasync(fd),
-  async fsyncDir(dir) {
-    const fd = await pOpen(dir, 'r');
-    try {
-      await pFsync(fd);
-    } finally {
-      await pClose(fd);
-    }
-  },
+  fsyncDir,
   ftruncate: (fd, len) => pFtruncate(fd, len),
   fileSize: async (fd) => (await pFstat(fd)).size,
   unlink: (path) => pUnlink(path),
@@ -62,14 +56,6 @@ export async function writeAll(io: LogIo, fd: number, bufs: Buffer[], position: 
     done += n;
     if (done >= bytes) return;
     if (n <= 0) throw new Error(`writev made no progress at offset ${position + done}`);
-    // Short write (rare on regular files): drop what went out and write the rest.
-    let skip = n;
-    const rest: Buffer[] = [];
-    for (const b of pending) {
-      if (skip >= b.length) { skip -= b.length; continue; }
-      rest.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
-    pending = rest;
+    pending = unwrittenTail(pending, n);
   }
 }
