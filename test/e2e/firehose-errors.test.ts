@@ -123,6 +123,9 @@ describe('bad input gets AWS errors and stores nothing', () => {
     expect(await incoming()).toBe(0);
     const live = node.deliveryStreams.definition(name);
     expect(live).toBeDefined();
+    // And the stream's log is empty: the next record stored gets the first record id.
+    const first = await client.send(new PutRecordCommand({ DeliveryStreamName: name, Record: { Data: Buffer.from('ok') } }));
+    expect(first.RecordId?.endsWith('0000000000000000')).toBe(true);
   });
 
   it('a stream still CREATING refuses records', async () => {

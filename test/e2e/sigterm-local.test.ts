@@ -49,7 +49,7 @@ describe('zero-dependency mode and SIGTERM drain', () => {
     const exit = await child.exited;
     expect(exit.code).toBe(0);
 
-    const files = (await walk(join(dir.path, 's3', 'lake'))).filter((f) => !f.endsWith('.meta.json'));
+    const files = await walk(join(dir.path, 's3', 'lake'));
     expect(files.length).toBeGreaterThan(0);
     const seen = new Set<number>();
     for (const f of files) {
