@@ -8,7 +8,9 @@ import { awsJsonHandler, errorResponse, type Authenticator } from './ingest/aws-
 import { firehoseOperations } from './ingest/aws-json/firehose-ops.js';
 import { HydrantServer } from './ingest/http/server.js';
 import type { Route } from './ingest/http/types.js';
-import { firehoseModel } from './ingest/protocol/index.js';
+import { firehoseModel, kinesisModel } from './ingest/protocol/index.js';
+import { kinesisOperations } from './ingest/aws-json/kinesis-ops.js';
+import { KinesisStreams } from './stream/registry/kinesis-streams.js';
 import { createSigV4Verifier } from './ingest/auth/sigv4.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -20,6 +22,7 @@ export interface RunningHydrant {
   host: string;
   endpoint: string;
   deliveryStreams: DeliveryStreams;
+  kinesisStreams: KinesisStreams;
   metrics: Metrics;
   logger: Logger;
   /** SIGTERM behaviour: stop accepting, deliver what is buffered, close. Resolves true if everything was delivered. */
@@ -31,7 +34,7 @@ export interface RunningHydrant {
 const MAX_AWS_BODY = 16 * 1024 * 1024;
 
 /** Start a Hydrant node with the given configuration (the CLI and tests both use this). */
-export async function startHydrant(config: HydrantConfig, opts: { logger?: Logger; defaultMetrics?: boolean } = {}): Promise<RunningHydrant> {
+export async function startHydrant(config: HydrantConfig, opts: { logger?: Logger; defaultMetrics?: boolean; now?: () => number } = {}): Promise<RunningHydrant> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const dataDir = resolve(config.dataDir ?? './data');
   const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -49,6 +52,23 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   });
   logger.info({ objects: objectStore.description }, `S3 destinations write to ${objectStore.description}`);
 
+  const kc = config.kinesis ?? {};
+  const kinesisStreams = await KinesisStreams.open({
+    dataDir,
+    region,
+    accountId,
+    logger: logger.child({ component: 'kinesis' }),
+    now: opts.now,
+    fsync: config.fsync,
+    createDelayMs: kc.createDelayMs,
+    updateDelayMs: kc.updateDelayMs,
+    deleteDelayMs: kc.deleteDelayMs,
+    shardLimit: kc.shardLimit,
+    shardLimits: kc.shardLimits,
+    iteratorTtlMs: kc.iteratorTtlMs,
+    onDemand: kc.onDemand,
+  });
+
   const deliveryStreams = await DeliveryStreams.open({
     dataDir,
     region,
@@ -61,6 +81,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     retentionHours: config.retentionHours,
     fsync: config.fsync,
     directPutLimits: config.directPutLimits,
+    now: opts.now,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
 
@@ -74,7 +95,10 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   }
 
   let draining = false;
-  const awsJson = awsJsonHandler([{ targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) }], auth, logger);
+  const awsJson = awsJsonHandler([
+    { targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) },
+    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: kinesisOperations(kinesisStreams) },
+  ], auth, logger);
   const routes: Route[] = [
     { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY, direct: true },
     {
@@ -114,6 +138,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     host,
     endpoint,
     deliveryStreams,
+    kinesisStreams,
     metrics,
     logger,
     drain: (timeoutMs = (config.drainTimeoutSeconds ?? 60) * 1000) => {
@@ -121,6 +146,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       closing ??= (async () => {
         await server.close();
         const ok = await deliveryStreams.drain(timeoutMs);
+        await kinesisStreams.close();
         objectStore.close();
         return ok;
       })();
@@ -130,6 +156,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       closing ??= (async () => {
         await server.close(0);
         await deliveryStreams.close();
+        await kinesisStreams.close();
         objectStore.close();
         return false;
       })();

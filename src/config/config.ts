@@ -42,6 +42,28 @@ export interface HydrantConfig {
   drainTimeoutSeconds?: number;
   /** pino log level (default info). */
   logLevel?: string;
+  /** The Kinesis Data Streams API on the same port. */
+  kinesis?: KinesisConfig;
+}
+
+export interface KinesisConfig {
+  /** Milliseconds a new stream stays CREATING (default 500; AWS takes tens of seconds). */
+  createDelayMs?: number;
+  /** Milliseconds a reshard, mode or encryption change keeps the stream UPDATING (default 500). */
+  updateDelayMs?: number;
+  /** Milliseconds a deleted stream stays DELETING (default 500). */
+  deleteDelayMs?: number;
+  /** Open shards allowed across all streams (default 500). */
+  shardLimit?: number;
+  /**
+   * Per-shard throughput limits (default AWS's: writes 1 MiB/s and 1,000 records/s, reads 5
+   * GetRecords/s and 2 MiB/s). `false` switches them off for raw speed.
+   */
+  shardLimits?: false | { writeBytesPerSecond?: number; writeRecordsPerSecond?: number; readCallsPerSecond?: number; readBytesPerSecond?: number };
+  /** Lifetime of a shard iterator in ms (default 300,000, as AWS). */
+  iteratorTtlMs?: number;
+  /** ON_DEMAND scaling: check interval in ms (default 10,000) and the share of a shard's write limit that makes it hot (default 0.5). */
+  onDemand?: { checkIntervalMs?: number; hotFraction?: number };
 }
 
 export async function loadConfigFile(path: string): Promise<HydrantConfig> {
@@ -73,5 +95,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): HydrantConfig {
   }
   if (env.HYDRANT_FSYNC) out.fsync = env.HYDRANT_FSYNC !== 'false' && env.HYDRANT_FSYNC !== '0';
   if (env.HYDRANT_CREATE_DELAY_MS) out.createDelayMs = Number(env.HYDRANT_CREATE_DELAY_MS);
+  if (env.HYDRANT_KINESIS_SHARD_LIMITS === 'off') out.kinesis = { ...out.kinesis, shardLimits: false };
   return out;
 }

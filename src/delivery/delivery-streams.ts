@@ -13,7 +13,7 @@ import { S3Destination } from './destinations/s3.js';
 import { mergeS3Update, resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
 import { DeliveryPipeline } from './pipeline.js';
-import { DirectPutLimiter, type DirectPutLimits } from './limits/token-bucket.js';
+import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
 import { checkCreateInput, checkS3Destination, type CreateDeliveryStreamInput } from './validate-create.js';
 
 export interface DeliveryStreamsOptions {

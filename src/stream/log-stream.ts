@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { AppendEntry, AppendResult, AppendedRange } from '../core/record.js';
 import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
 import { evenHashRanges } from './hash.js';
+import { ShardRouter } from './router.js';
 import { ShardLog } from './log/index.js';
 
 /** One shard's description; hash keys are decimal strings (128-bit). */
@@ -16,6 +17,8 @@ export interface ShardMeta {
   adjacentParentShardId?: string;
   /** Set when the shard was closed by a reshard; its log stays readable until retention. */
   closedAt?: number;
+  /** Set once a closed shard's last append is durable: its positions are [0, endPosition). */
+  endPosition?: number;
 }
 
 export interface StreamMeta {
@@ -44,7 +47,16 @@ export const shardIdFor = (index: number) => `shardId-${String(index).padStart(1
  */
 export class LogStream {
   private readonly logs = new Map<string, ShardLog>();
-  private constructor(private readonly opts: LogStreamOptions, public meta: StreamMeta) {}
+  /** Per shard, the last append not yet settled: a shard closes only after it settles. */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private router: ShardRouter;
+  private reshardWaiters: (() => void)[] = [];
+  /** Serializes reshards and meta writes. */
+  private metaLock: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly opts: LogStreamOptions, public meta: StreamMeta) {
+    this.router = new ShardRouter(this.openShards());
+  }
 
   static async create(opts: LogStreamOptions, init: { name: string; shardCount: number; retentionHours: number }): Promise<LogStream> {
     const now = (opts.now ?? Date.now)();
@@ -68,19 +80,31 @@ export class LogStream {
     if (!meta) return undefined;
     const stream = new LogStream(opts, meta);
     await stream.openLogs();
+    // A crash between closing a shard and recording its end: nothing was appended to it since
+    // (routing skipped it from the moment `closedAt` was durable), so its end is its log's end.
+    let repaired = false;
+    for (const shard of meta.shards) {
+      if (shard.closedAt !== undefined && shard.endPosition === undefined) {
+        shard.endPosition = stream.log(shard.shardId).nextPosition;
+        repaired = true;
+      }
+    }
+    if (repaired) await stream.saveMeta();
     return stream;
   }
 
   private async openLogs(): Promise<void> {
-    for (const shard of this.meta.shards) {
-      this.logs.set(shard.shardId, await ShardLog.open({
-        dir: join(this.opts.dir, shard.shardId),
-        fsync: this.opts.fsync,
-        segmentBytes: this.opts.segmentBytes,
-        now: this.opts.now,
-        logger: this.opts.logger,
-      }));
-    }
+    for (const shard of this.meta.shards) await this.openLog(shard.shardId);
+  }
+
+  private async openLog(shardId: string): Promise<void> {
+    this.logs.set(shardId, await ShardLog.open({
+      dir: join(this.opts.dir, shardId),
+      fsync: this.opts.fsync,
+      segmentBytes: this.opts.segmentBytes,
+      now: this.opts.now,
+      logger: this.opts.logger,
+    }));
   }
 
   get name(): string {
@@ -91,6 +115,121 @@ export class LogStream {
     return this.meta.shards.filter((s) => s.closedAt === undefined);
   }
 
+  shard(shardId: string): ShardMeta | undefined {
+    return this.meta.shards.find((s) => s.shardId === shardId);
+  }
+
+  /** The open shard whose hash-key range holds `hash`. */
+  shardFor(hash: bigint): ShardMeta {
+    return this.router.route(hash);
+  }
+
+  /** Shards created from `shardId` by a split or a merge. */
+  children(shardId: string): ShardMeta[] {
+    return this.meta.shards.filter((s) => s.parentShardId === shardId || s.adjacentParentShardId === shardId);
+  }
+
+  /** Resolves at the next split or merge (or when `signal` aborts). */
+  waitForReshard(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      signal?.addEventListener('abort', done, { once: true });
+      this.reshardWaiters.push(done);
+    });
+  }
+
+  /**
+   * Split an open shard: `[start, newStart-1]` and `[newStart, end]` become two new shards whose
+   * parent is `shardId`; the parent closes once its last in-flight append settles.
+   */
+  split(shardId: string, newStartingHashKey: bigint): Promise<ShardMeta[]> {
+    return this.reshard(() => {
+      const parent = this.openShard(shardId);
+      return {
+        parents: [parent],
+        children: [
+          { startingHashKey: parent.startingHashKey, endingHashKey: (newStartingHashKey - 1n).toString(), parentShardId: parent.shardId },
+          { startingHashKey: newStartingHashKey.toString(), endingHashKey: parent.endingHashKey, parentShardId: parent.shardId },
+        ],
+      };
+    });
+  }
+
+  /** Merge two adjacent open shards into one whose parents are both. */
+  async merge(shardId: string, adjacentShardId: string): Promise<ShardMeta> {
+    const [child] = await this.reshard(() => {
+      const a = this.openShard(shardId);
+      const b = this.openShard(adjacentShardId);
+      return {
+        parents: [a, b],
+        children: [{ startingHashKey: a.startingHashKey, endingHashKey: b.endingHashKey, parentShardId: a.shardId, adjacentParentShardId: b.shardId }],
+      };
+    });
+    return child;
+  }
+
+  private openShard(shardId: string): ShardMeta {
+    const shard = this.shard(shardId);
+    if (!shard || shard.closedAt !== undefined) throw new Error(`shard ${shardId} of stream ${this.meta.name} is not open`);
+    return shard;
+  }
+
+  /**
+   * The one way the shard set changes. Order matters for durability: the children's logs and a
+   * meta that lists them (with the parents marked closed) are durable *before* routing sends
+   * anything to them, so an acknowledged record always lives in a shard the meta knows.
+   */
+  private reshard(plan: () => { parents: ShardMeta[]; children: Omit<ShardMeta, 'shardId' | 'index' | 'createdAt'>[] }): Promise<ShardMeta[]> {
+    const run = this.metaLock.then(async () => {
+      const { parents, children } = plan();
+      const now = (this.opts.now ?? Date.now)();
+      const created = children.map((c, i): ShardMeta => ({ ...c, shardId: shardIdFor(this.meta.nextShardIndex + i), index: this.meta.nextShardIndex + i, createdAt: now }));
+      for (const c of created) await this.openLog(c.shardId);
+      const next: StreamMeta = {
+        ...this.meta,
+        nextShardIndex: this.meta.nextShardIndex + created.length,
+        shards: [...this.meta.shards.map((s) => (parents.includes(s) ? { ...s, closedAt: now } : s)), ...created],
+      };
+      await this.writeMeta(next);
+      this.meta = next;
+      this.router = new ShardRouter(this.openShards());
+      for (const p of parents) {
+        await this.inFlight.get(p.shardId);
+        const closed = this.shard(p.shardId)!;
+        closed.endPosition = this.log(p.shardId).nextPosition;
+      }
+      await this.writeMeta(this.meta);
+      const waiters = this.reshardWaiters;
+      this.reshardWaiters = [];
+      for (const w of waiters) w();
+      return created;
+    });
+    this.metaLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Change the retention period (hours) and persist it. */
+  setRetentionHours(hours: number): Promise<void> {
+    const run = this.metaLock.then(() => {
+      this.meta = { ...this.meta, retentionHours: hours };
+      return this.writeMeta(this.meta);
+    });
+    this.metaLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private saveMeta(): Promise<void> {
+    return this.writeMeta(this.meta);
+  }
+
+  private writeMeta(meta: StreamMeta): Promise<void> {
+    return writeFileAtomic(join(this.opts.dir, 'stream.json'), JSON.stringify(meta, null, 2));
+  }
+
   log(shardId: string): ShardLog {
     const log = this.logs.get(shardId);
     if (!log) throw new Error(`no shard ${shardId} in stream ${this.meta.name}`);
@@ -98,12 +237,22 @@ export class LogStream {
   }
 
   append(shardId: string, entries: AppendEntry[]): Promise<AppendResult[]> {
-    return this.log(shardId).append(entries);
+    return this.track(shardId, this.log(shardId).append(entries));
   }
 
   /** The hot path: append and get back the range of positions (no per-record result objects). */
   appendBatch(shardId: string, entries: AppendEntry[]): Promise<AppendedRange> {
-    return this.log(shardId).appendBatch(entries);
+    return this.track(shardId, this.log(shardId).appendBatch(entries));
+  }
+
+  /** Appends to one shard resolve in call order, so the latest one settling means all have. */
+  private track<T>(shardId: string, p: Promise<T>): Promise<T> {
+    const settled = p.then(() => undefined, () => undefined);
+    this.inFlight.set(shardId, settled);
+    void settled.then(() => {
+      if (this.inFlight.get(shardId) === settled) this.inFlight.delete(shardId);
+    });
+    return p;
   }
 
   /** Delete whole segments older than the retention period in every shard. */
@@ -121,7 +270,10 @@ export class LogStream {
   }
 
   async close(): Promise<void> {
+    await this.metaLock;
     await Promise.all([...this.logs.values()].map((l) => l.close()));
+    for (const w of this.reshardWaiters) w();
+    this.reshardWaiters = [];
   }
 
   async destroy(): Promise<void> {

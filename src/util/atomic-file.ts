@@ -14,12 +14,13 @@ export async function fsyncDir(dir: string): Promise<void> {
 /**
  * Replace `path` with `data` atomically and durably: write a temp file beside it, fsync it,
  * rename over the target, fsync the directory. A crash leaves either the old or the new file.
+ * `mode` (default 0o666, less the umask) applies from creation, so a secret is never readable by others.
  */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o666): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
     await fh.datasync();

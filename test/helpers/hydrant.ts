@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { pino } from 'pino';
 import { startHydrant, type RunningHydrant } from '../../src/app.js';
 import type { HydrantConfig } from '../../src/config/config.js';
@@ -12,12 +14,13 @@ export { tempDir, waitFor };
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 
 /** An in-process Hydrant on a random port with its own data dir (removed by `stop`). */
-export async function startTestHydrant(config: HydrantConfig = {}): Promise<RunningHydrant & { dataDir: string; stop(): Promise<void> }> {
+export async function startTestHydrant(config: HydrantConfig = {}, opts: { now?: () => number } = {}): Promise<RunningHydrant & { dataDir: string; stop(): Promise<void> }> {
   const dir = config.dataDir ? undefined : await tempDir();
   const dataDir = config.dataDir ?? dir!.path;
   const node = await startHydrant({ port: 0, host: '127.0.0.1', ...config, dataDir }, {
     logger: pino({ level: process.env.HYDRANT_TEST_LOG_LEVEL ?? 'silent' }),
     defaultMetrics: false,
+    now: opts.now,
   });
   return Object.assign(node, {
     dataDir,
@@ -30,6 +33,20 @@ export async function startTestHydrant(config: HydrantConfig = {}): Promise<Runn
 
 export function firehoseClient(endpoint: string, credentials = TEST_CREDENTIALS, opts: { maxAttempts?: number } = {}): FirehoseClient {
   return new FirehoseClient({ endpoint, region: 'us-east-1', credentials, ...opts });
+}
+
+/**
+ * A Kinesis client as users make it: the SDK's default handler speaks HTTP/2 (h2c on http://);
+ * `http1` switches to the HTTP/1.1 handler most other SDKs use.
+ */
+export function kinesisClient(endpoint: string, opts: { http1?: boolean; maxAttempts?: number; credentials?: typeof TEST_CREDENTIALS } = {}): KinesisClient {
+  return new KinesisClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: opts.credentials ?? TEST_CREDENTIALS,
+    maxAttempts: opts.maxAttempts ?? 1,
+    ...(opts.http1 ? { requestHandler: new NodeHttpHandler() } : {}),
+  });
 }
 
 /** Hydrant as a child process (`node bin/hydrant.js serve`), for crash and signal tests. */
