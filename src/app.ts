@@ -97,7 +97,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   let draining = false;
   const awsJson = awsJsonHandler([
     { targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) },
-    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: kinesisOperations(kinesisStreams) },
+    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: kinesisOperations(kinesisStreams), cbor: true, legacyJsonEnvelope: true },
   ], auth, logger);
   const routes: Route[] = [
     { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY, direct: true },

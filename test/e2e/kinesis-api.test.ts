@@ -319,3 +319,38 @@ describe('Kinesis limits and retention', () => {
     }
   });
 });
+
+describe('Kinesis streams across a restart', () => {
+  it('keeps streams, shards, records, lineage and iterators', async () => {
+    const { tempDir } = await import('../helpers/util.js');
+    const dir = await tempDir();
+    try {
+      let node = await startTestHydrant({ ...fast, dataDir: dir.path });
+      let client = kinesisClient(node.endpoint);
+      await client.send(new CreateStreamCommand({ StreamName: 'durable', ShardCount: 1 }));
+      await active(client, 'durable');
+      const put = await client.send(new PutRecordCommand({ StreamName: 'durable', PartitionKey: 'k', Data: Buffer.from('kept') }));
+      await client.send(new SplitShardCommand({ StreamName: 'durable', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: String(1n << 127n) }));
+      await active(client, 'durable');
+      const it = (await client.send(new GetShardIteratorCommand({ StreamName: 'durable', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      client.destroy();
+      await node.close();
+
+      node = await startTestHydrant({ ...fast, dataDir: dir.path });
+      client = kinesisClient(node.endpoint);
+      try {
+        const r = await client.send(new GetRecordsCommand({ ShardIterator: it }));
+        expect(r.Records!.map((x) => [x.SequenceNumber, text(x)])).toEqual([[put.SequenceNumber, 'kept']]);
+        expect(r.NextShardIterator).toBeUndefined();
+        expect(r.ChildShards!.map((c) => c.ShardId)).toEqual(['shardId-000000000001', 'shardId-000000000002']);
+        const after = await client.send(new PutRecordCommand({ StreamName: 'durable', PartitionKey: 'k', Data: Buffer.from('new') }));
+        expect(after.ShardId).not.toBe('shardId-000000000000');
+      } finally {
+        client.destroy();
+        await node.close();
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+});

@@ -1,8 +1,11 @@
 import { AwsError } from '../../core/aws-error.js';
-import { DeserializerCompiler, type Converter } from './deserialize.js';
+import { DeserializerCompiler, type Converter, type DeserializerOptions } from './deserialize.js';
 import { unknownOperation, validationError } from './errors.js';
 import type { ServiceModel } from './model-types.js';
 import { ValidatorCompiler, type ValidationContext, type Validator } from './validate.js';
+
+/** How the body handed to `parse` was encoded on the wire. */
+export type ParseOptions = DeserializerOptions;
 
 /** A service model compiled into closures once; `parse` does no model interpretation per call. */
 export interface CompiledModel {
@@ -17,12 +20,13 @@ export interface CompiledModel {
   operationFromTarget(target: string | undefined): string | undefined;
   /**
    * Checks an operation's input exactly like AWS's front end and returns it, with blobs decoded
-   * to `Buffer`, integers truncated/clamped and null members removed. Works IN PLACE on `body`
-   * (the freshly parsed JSON), so nothing is copied. Throws AwsError:
+   * to `Buffer`, timestamps as epoch seconds, integers truncated/clamped and null members
+   * removed. Works IN PLACE on `body` (the freshly decoded JSON, or CBOR with `{ cbor: true }`),
+   * so nothing is copied; both encodings yield identical values. Throws AwsError:
    * UnknownOperationException, SerializationException (first type mismatch), ValidationException
    * (all constraint violations, at most 10).
    */
-  parse<T = unknown>(operation: string, body: unknown): T;
+  parse<T = unknown>(operation: string, body: unknown, options?: ParseOptions): T;
   /** The modeled error shapes of an operation. */
   operationErrors(operation: string): readonly string[];
   /** HTTP status of a modeled error shape (`error.httpStatusCode`, else 500 for faults, else 400); undefined if not an error shape. */
@@ -33,6 +37,7 @@ export interface CompiledModel {
 
 interface CompiledOperation {
   read: Converter;
+  readCbor: Converter;
   validate: Validator | null;
   errors: readonly string[];
 }
@@ -41,11 +46,13 @@ const noInput: Converter = (v) => v;
 
 export function compileModel(model: ServiceModel): CompiledModel {
   const readers = new DeserializerCompiler(model);
+  const cborReaders = new DeserializerCompiler(model, { cbor: true });
   const validators = new ValidatorCompiler(model);
   const ops = new Map<string, CompiledOperation>();
   for (const [name, op] of Object.entries(model.operations)) {
     ops.set(name, {
       read: op.input ? readers.converter(op.input) : noInput,
+      readCbor: op.input ? cborReaders.converter(op.input) : noInput,
       validate: op.input ? validators.validator(op.input) : null,
       errors: Object.freeze([...op.errors]),
     });
@@ -67,10 +74,11 @@ export function compileModel(model: ServiceModel): CompiledModel {
       const op = target.slice(prefix.length);
       return ops.has(op) ? op : undefined;
     },
-    parse<T>(operation: string, body: unknown): T {
+    parse<T>(operation: string, body: unknown, options?: ParseOptions): T {
       const op = ops.get(operation);
       if (op === undefined) throw unknownOperation();
-      const value = op.read(body === undefined || body === null ? {} : body);
+      const read = options?.cbor === true ? op.readCbor : op.read;
+      const value = read(body === undefined || body === null ? {} : body);
       if (op.validate !== null) {
         const ctx: ValidationContext = { errors: [], path: [] };
         op.validate(value, ctx);

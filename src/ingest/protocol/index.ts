@@ -1,4 +1,4 @@
-export { compileModel, type CompiledModel } from './compile.js';
+export { compileModel, type CompiledModel, type ParseOptions } from './compile.js';
 export { firehoseModel, kinesisModel } from './models.js';
 export { decodeStrictBase64 } from './base64.js';
 export { MAX_VALIDATION_ERRORS } from './errors.js';

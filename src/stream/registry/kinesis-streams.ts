@@ -212,7 +212,9 @@ export class KinesisStreams {
       const name = input.StreamName;
       if (!STREAM_NAME.test(name)) throw invalidArgument(`Stream name ${name} is invalid.`);
       if (this.streams.has(name)) throw kinesisErrors.streamExists(name, this.accountId);
-      const mode: StreamMode = input.StreamModeDetails?.StreamMode === 'ON_DEMAND' || input.ShardCount === undefined ? 'ON_DEMAND' : 'PROVISIONED';
+      const asked = input.StreamModeDetails?.StreamMode;
+      if (asked === 'PROVISIONED' && input.ShardCount === undefined) throw invalidArgument('ShardCount is required for a stream in PROVISIONED capacity mode.');
+      const mode: StreamMode = asked === 'ON_DEMAND' || input.ShardCount === undefined ? 'ON_DEMAND' : 'PROVISIONED';
       if (mode === 'ON_DEMAND' && input.ShardCount !== undefined) {
         throw invalidArgument('ShardCount cannot be specified for a stream in ON_DEMAND capacity mode.');
       }
