@@ -11,6 +11,8 @@ import type { Route } from './ingest/http/types.js';
 import { firehoseModel, kinesisModel } from './ingest/protocol/index.js';
 import { kinesisOperations } from './ingest/aws-json/kinesis-ops.js';
 import { KinesisStreams } from './stream/registry/kinesis-streams.js';
+import { ConsumerRegistry } from './stream/efo/consumers.js';
+import { efoOperations } from './ingest/aws-json/efo-ops.js';
 import { createSigV4Verifier } from './ingest/auth/sigv4.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -53,6 +55,14 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   logger.info({ objects: objectStore.description }, `S3 destinations write to ${objectStore.description}`);
 
   const kc = config.kinesis ?? {};
+  const consumers = await ConsumerRegistry.open({
+    dir: resolve(dataDir, 'kinesis', 'efo'),
+    accountId,
+    region,
+    now: opts.now,
+    createDelayMs: kc.createDelayMs,
+    deleteDelayMs: kc.deleteDelayMs,
+  });
   const kinesisStreams = await KinesisStreams.open({
     dataDir,
     region,
@@ -67,6 +77,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     shardLimits: kc.shardLimits,
     iteratorTtlMs: kc.iteratorTtlMs,
     onDemand: kc.onDemand,
+    consumers,
   });
 
   const deliveryStreams = await DeliveryStreams.open({
@@ -81,6 +92,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     retentionHours: config.retentionHours,
     fsync: config.fsync,
     directPutLimits: config.directPutLimits,
+    kinesisStreams,
     now: opts.now,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
@@ -97,7 +109,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   let draining = false;
   const awsJson = awsJsonHandler([
     { targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) },
-    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: kinesisOperations(kinesisStreams), cbor: true, legacyJsonEnvelope: true },
+    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: kinesisApi(kinesisStreams, consumers, logger),
+      cbor: true, legacyJsonEnvelope: true },
   ], auth, logger);
   const routes: Route[] = [
     { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY, direct: true },
@@ -147,6 +160,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
         await server.close();
         const ok = await deliveryStreams.drain(timeoutMs);
         await kinesisStreams.close();
+        await consumers.close();
         objectStore.close();
         return ok;
       })();
@@ -157,11 +171,21 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
         await server.close(0);
         await deliveryStreams.close();
         await kinesisStreams.close();
+        await consumers.close();
         objectStore.close();
         return false;
       })();
       return closing.then(() => undefined);
     },
+  };
+}
+
+/** The Kinesis operations: streams and records, then enhanced fan-out (which also tags consumers). */
+function kinesisApi(streams: KinesisStreams, consumers: ConsumerRegistry, logger: Logger) {
+  const streamOps = kinesisOperations(streams);
+  return {
+    ...streamOps,
+    ...efoOperations(streams, consumers, { onError: (err, context) => logger.error({ err, ...context }, 'subscription failed') }, streamOps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
+import type { Checkpoint } from '../stream/consumer/checkpoint.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 
 export type DeliveryStreamStatus = 'CREATING' | 'CREATING_FAILED' | 'DELETING' | 'DELETING_FAILED' | 'ACTIVE';
@@ -25,10 +26,28 @@ export interface DeliveryStreamDefinition {
   /** The destination as given (input shapes); defaults are applied when read. */
   destination: { ExtendedS3: ExtendedS3DestinationConfiguration; legacyS3?: boolean };
   directPutSource?: { ThroughputHintInMBs?: number };
+  /** Set for a `KinesisStreamAsSource` stream. */
+  kinesisSource?: KinesisSourceDefinition;
   encryption?: { KeyType?: string; KeyARN?: string; Status: string };
   tags: Tag[];
   /** Backing stream shards (Direct PUT). */
   shardCount: number;
+}
+
+/** The Kinesis data stream a delivery stream reads, and where reading started. */
+export interface KinesisSourceDefinition {
+  KinesisStreamARN: string;
+  RoleARN: string;
+  /** When reading started (epoch ms), shown as `DeliveryStartTimestamp`. */
+  deliveryStartedAt: number;
+  /** The source stream's creation time: a stream deleted and created again under its name is another stream. */
+  streamCreatedAt: number;
+  /**
+   * Every shard's checkpoint at creation (LATEST), stored with the definition so records written
+   * after CreateDeliveryStream returned are read even if Hydrant restarts before reading any.
+   * Shards created later are read from their beginning.
+   */
+  startCheckpoints: Record<string, Checkpoint>;
 }
 
 /** Delivery stream definitions under `<dataDir>/catalog/delivery-streams/`, each written atomically. */

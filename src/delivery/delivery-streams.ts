@@ -6,15 +6,20 @@ import type { AppendEntry } from '../core/record.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LogStream } from '../stream/log-stream.js';
-import { DeliveryStreamCatalog, type DeliveryStreamDefinition, type Tag } from './catalog.js';
+import { latestCheckpoints } from '../stream/consumer/checkpoint.js';
+import { expandAggregate } from '../stream/consumer/kpl.js';
+import { InProcessLeaseStore } from '../stream/consumer/lease.js';
+import type { KinesisStream } from '../stream/registry/kinesis-stream.js';
+import type { KinesisStreams } from '../stream/registry/kinesis-streams.js';
+import { DeliveryStreamCatalog, type DeliveryStreamDefinition, type KinesisSourceDefinition, type Tag } from './catalog.js';
 import { CheckpointJournal } from './checkpoint/journal.js';
 import { describeDeliveryStream } from './describe.js';
 import { S3Destination } from './destinations/s3.js';
 import { mergeS3Update, resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
-import { DeliveryPipeline } from './pipeline.js';
+import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
-import { checkCreateInput, checkS3Destination, type CreateDeliveryStreamInput } from './validate-create.js';
+import { checkCreateInput, checkS3Destination, checkSource, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
 
 export interface DeliveryStreamsOptions {
   dataDir: string;
@@ -33,6 +38,8 @@ export interface DeliveryStreamsOptions {
   maxStreams?: number;
   /** Direct PUT quotas per stream (AWS: 500,000 records/s, 2,000 requests/s, 5 MiB/s); none by default. */
   directPutLimits?: DirectPutLimits;
+  /** The Kinesis data streams `KinesisStreamAsSource` delivery streams read. */
+  kinesisStreams?: KinesisStreams;
   now?: () => number;
 }
 
@@ -44,8 +51,12 @@ export interface PutOutcome {
 
 interface Live {
   def: DeliveryStreamDefinition;
+  /** The log delivery reads: the hidden one of a Direct PUT stream, or the source Kinesis stream's (not ours to trim or close). */
   stream: LogStream;
-  pipeline: DeliveryPipeline;
+  /** Absent only for a Kinesis-sourced stream whose source was gone at start. */
+  pipeline?: DeliveryPipeline;
+  /** Set while a create is still setting the stream up. */
+  placeholder?: true;
   /** Round-robin cursor over the backing stream's shards. */
   nextShard: number;
   recordIdPrefixes: string[];
@@ -56,6 +67,21 @@ interface Live {
 const DESTINATION_ID = 'destinationId-000000000001';
 
 /**
+ * How a pipeline reads a Kinesis source: the stream's own log (never trimmed here: only the
+ * stream's retention deletes), from the start checkpoints taken at creation, expanding KPL
+ * aggregates, and until the stream is deleted. Undelivered records wait as long as the stream
+ * keeps them.
+ */
+function kinesisReading(src: KinesisSourceDefinition, source: KinesisStream): Partial<PipelineOptions> {
+  return {
+    retentionMs: () => source.retentionHours * 3_600_000,
+    initialCheckpoint: (shard) => src.startCheckpoints[shard.shardId] ?? 0,
+    expand: expandAggregate,
+    sourceGone: source.deleted,
+  };
+}
+
+/**
  * The delivery streams of this node: their definitions (control plane) and, for each, the
  * hidden backing log and the delivery pipeline that consumes it.
  */
@@ -64,6 +90,9 @@ export class DeliveryStreams {
   private readonly catalog: DeliveryStreamCatalog;
   private readonly now: () => number;
   private retentionTimer: NodeJS.Timeout | undefined;
+  /** Shard leases of every pipeline of this node (each pipeline keys them by its incarnation). */
+  private readonly leases = new InProcessLeaseStore();
+  private readonly leaseOwner = `hydrant-${randomUUID()}`;
 
   private constructor(private readonly opts: DeliveryStreamsOptions) {
     this.catalog = DeliveryStreamCatalog.open(opts.dataDir);
@@ -94,8 +123,10 @@ export class DeliveryStreams {
   }
 
   private async bringUp(def: DeliveryStreamDefinition, fresh: boolean): Promise<Live> {
+    const source = def.kinesisSource && this.kinesisSourceOf(def.kinesisSource);
+    if (def.kinesisSource && !source) return this.bringUpWithoutSource(def, def.kinesisSource);
     const logOpts = { dir: join(this.streamDir(def.name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger };
-    const stream = (fresh ? undefined : await LogStream.open(logOpts))
+    const stream = source ? source.log : (fresh ? undefined : await LogStream.open(logOpts))
       ?? await LogStream.create(logOpts, { name: def.name, shardCount: def.shardCount, retentionHours: this.opts.retentionHours ?? 24 });
     const journal = await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
     const destination = new S3Destination({
@@ -118,6 +149,9 @@ export class DeliveryStreams {
       retentionMs: () => this.retentionMs,
       now: this.opts.now,
       onExpired: (n) => this.opts.metrics.recordsExpired.labels(def.name).inc(n),
+      leases: this.leases,
+      leaseOwner: this.leaseOwner,
+      ...(source && def.kinesisSource ? kinesisReading(def.kinesisSource, source) : {}),
     });
     const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
     const limits = this.opts.directPutLimits;
@@ -126,6 +160,38 @@ export class DeliveryStreams {
     this.live.set(def.name, live);
     await pipeline.start();
     return live;
+  }
+
+  /** A Kinesis-sourced delivery stream whose source is gone: it can be described, updated and deleted, and reads nothing. */
+  private bringUpWithoutSource(def: DeliveryStreamDefinition, src: KinesisSourceDefinition): Live {
+    this.opts.logger.warn({ deliveryStream: def.name, kinesisStream: src.KinesisStreamARN }, 'the source Kinesis stream no longer exists: nothing is delivered');
+    const live = { def } as Live;
+    this.live.set(def.name, live);
+    return live;
+  }
+
+  /** The Kinesis stream a definition reads, if it still exists (the same stream, not a new one of that name). */
+  private kinesisSourceOf(src: KinesisSourceDefinition): KinesisStream | undefined {
+    const stream = this.opts.kinesisStreams?.byArn(src.KinesisStreamARN);
+    if (!stream || stream.status === 'DELETING' || stream.deleted.aborted || stream.createdAt !== src.streamCreatedAt) return undefined;
+    return stream;
+  }
+
+  /** Check the source of a new `KinesisStreamAsSource` stream and take its start checkpoints (LATEST, now). */
+  private kinesisSourceFor(cfg: KinesisStreamSourceConfiguration): KinesisSourceDefinition {
+    const stream = this.opts.kinesisStreams?.byArn(cfg.KinesisStreamARN);
+    const name = cfg.KinesisStreamARN.slice(cfg.KinesisStreamARN.lastIndexOf('/') + 1);
+    if (!stream || stream.status === 'DELETING') throw invalidArgument(`Stream ${name} under account ${this.opts.accountId} not found.`);
+    if (stream.status === 'CREATING') {
+      throw invalidArgument(`Stream ${name} under account ${this.opts.accountId} is in state CREATING; it can be the source of a delivery stream once it is ACTIVE.`);
+    }
+    return {
+      KinesisStreamARN: cfg.KinesisStreamARN,
+      RoleARN: cfg.RoleARN,
+      deliveryStartedAt: this.now(),
+      streamCreatedAt: stream.createdAt,
+      startCheckpoints: latestCheckpoints(stream.log),
+    };
   }
 
   private notFound(name: string): AwsError {
@@ -141,33 +207,36 @@ export class DeliveryStreams {
   /** A stream whose pipeline runs (not one still being set up by a concurrent create). */
   private getRunning(name: string): Live {
     const l = this.get(name);
-    if (!l.pipeline) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} is still being created; try again shortly.`);
+    if (l.placeholder) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} is still being created; try again shortly.`);
     return l;
   }
 
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
     const s3 = checkCreateInput(input);
+    const source = checkSource(input);
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
     if (this.live.size >= (this.opts.maxStreams ?? 5000)) throw limitExceeded(`You have already consumed your firehose quota of ${this.opts.maxStreams ?? 5000} hoses. Firehose names: ${[...this.live.keys()].slice(0, 10).join(', ')}...`);
+    const kinesisSource = source.type === 'KinesisStreamAsSource' ? this.kinesisSourceFor(source.kinesis) : undefined;
     const arn = `arn:aws:firehose:${this.opts.region}:${this.opts.accountId}:deliverystream/${name}`;
     const delay = this.opts.createDelayMs ?? 0;
     const def: DeliveryStreamDefinition = {
       name,
       arn,
-      type: 'DirectPut',
+      type: source.type,
       status: delay > 0 ? 'CREATING' : 'ACTIVE',
       incarnation: randomUUID(),
       versionId: 1,
       createdAt: this.now(),
       destinationId: DESTINATION_ID,
       destination: { ExtendedS3: s3.config, legacyS3: s3.legacy || undefined },
-      directPutSource: input.DirectPutSourceConfiguration,
+      directPutSource: kinesisSource ? undefined : input.DirectPutSourceConfiguration,
+      kinesisSource,
       tags: input.Tags ?? [],
-      shardCount: this.opts.directPutShards ?? 1,
+      shardCount: kinesisSource ? 0 : this.opts.directPutShards ?? 1,
     };
     // Reserve the name synchronously so concurrent creates of one name cannot both pass.
-    const placeholder = { def } as Live;
+    const placeholder = { def, placeholder: true } as Live;
     this.live.set(name, placeholder);
     try {
       await rm(this.streamDir(name), { recursive: true, force: true });
@@ -186,7 +255,11 @@ export class DeliveryStreams {
         }
       }, delay).unref();
     }
-    this.opts.logger.info({ deliveryStream: name, destination: `s3://${s3.config.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${s3.config.Prefix ?? ''}` }, 'delivery stream created');
+    this.opts.logger.info({
+      deliveryStream: name,
+      destination: `s3://${s3.config.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${s3.config.Prefix ?? ''}`,
+      ...(kinesisSource ? { source: kinesisSource.KinesisStreamARN } : {}),
+    }, 'delivery stream created');
     return { DeliveryStreamARN: arn };
   }
 
@@ -215,8 +288,9 @@ export class DeliveryStreams {
     live.def.status = 'DELETING';
     await this.catalog.save(live.def);
     // Like AWS, buffered data of a deleted stream is discarded.
-    await live.pipeline.stop();
-    await live.stream.close();
+    await live.pipeline?.stop();
+    // A Kinesis source's log belongs to the Kinesis stream.
+    if (!live.def.kinesisSource) await live.stream.close();
     await this.purge(name);
     this.live.delete(name);
     this.opts.metrics.removeStream(name);
@@ -248,7 +322,7 @@ export class DeliveryStreams {
     const next: DeliveryStreamDefinition = { ...def, destination: { ...def.destination, ExtendedS3: merged }, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(next);
     live.def = next;
-    live.pipeline.refreshLimits();
+    live.pipeline?.refreshLimits();
   }
 
   async tag(name: string, tags: Tag[]): Promise<void> {
@@ -286,7 +360,9 @@ export class DeliveryStreams {
    */
   async put(name: string, all: Buffer[], allBytes: number): Promise<PutOutcome> {
     const live = this.live.get(name);
-    if (!live || live.def.status === 'DELETING' || !live.stream) throw this.notFound(name);
+    if (!live || live.def.status === 'DELETING') throw this.notFound(name);
+    if (live.def.type === 'KinesisStreamAsSource') throw invalidArgument('This operation is not permitted on KinesisStreamAsSource delivery stream type.');
+    if (!live.stream) throw this.notFound(name);
     if (live.def.status !== 'ACTIVE') {
       throw resourceNotFound(`Firehose ${name} under account ${this.opts.accountId} is in state ${live.def.status}; it accepts records once it is ACTIVE.`);
     }
@@ -343,7 +419,8 @@ export class DeliveryStreams {
   private async applyRetention(): Promise<void> {
     for (const l of this.live.values()) {
       try {
-        if (!l.stream || !l.journal) continue;
+        // A Kinesis source's log is trimmed only by the Kinesis stream's own retention.
+        if (!l.stream || !l.journal || l.def.kinesisSource) continue;
         for (const shard of l.stream.meta.shards) await l.stream.trimBefore(shard.shardId, l.journal.committed(shard.shardId));
         await l.stream.applyRetention(this.now());
       } catch (err) {
@@ -355,15 +432,15 @@ export class DeliveryStreams {
   /** Deliver what is buffered (SIGTERM), then close every log. */
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    const results = await Promise.all([...this.live.values()].filter((l) => l.pipeline).map((l) => l.pipeline.drain(timeoutMs)));
-    await Promise.all([...this.live.values()].filter((l) => l.stream).map((l) => l.stream.close()));
+    const results = await Promise.all([...this.live.values()].map((l) => l.pipeline?.drain(timeoutMs) ?? true));
+    await Promise.all([...this.live.values()].filter((l) => l.stream && !l.def.kinesisSource).map((l) => l.stream.close()));
     return results.every(Boolean);
   }
 
   /** Stop at once (tests, fatal errors): nothing more is delivered, the logs are closed. */
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
-    await Promise.all([...this.live.values()].filter((l) => l.pipeline).map((l) => l.pipeline.stop()));
-    await Promise.all([...this.live.values()].filter((l) => l.stream).map((l) => l.stream.close()));
+    await Promise.all([...this.live.values()].map((l) => l.pipeline?.stop()));
+    await Promise.all([...this.live.values()].filter((l) => l.stream && !l.def.kinesisSource).map((l) => l.stream.close()));
   }
 }

@@ -26,7 +26,15 @@ export function describeDeliveryStream(def: DeliveryStreamDefinition): Record<st
     DeliveryStreamType: def.type,
     VersionId: String(def.versionId),
     CreateTimestamp: def.createdAt / 1000,
-    Source: { DirectPutSourceDescription: def.directPutSource ?? {} },
+    Source: def.kinesisSource
+      ? {
+        KinesisStreamSourceDescription: {
+          KinesisStreamARN: def.kinesisSource.KinesisStreamARN,
+          RoleARN: def.kinesisSource.RoleARN,
+          DeliveryStartTimestamp: def.kinesisSource.deliveryStartedAt / 1000,
+        },
+      }
+      : { DirectPutSourceDescription: def.directPutSource ?? {} },
     Destinations: [{
       DestinationId: def.destinationId,
       S3DestinationDescription: legacyMirror,

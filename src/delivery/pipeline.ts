@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { LogRecord, ShardRange } from '../core/record.js';
 import type { Logger } from '../observability/logger.js';
-import type { LogStream } from '../stream/log-stream.js';
+import type { LogStream, ShardMeta } from '../stream/log-stream.js';
+import { SHARD_END, type Checkpoint } from '../stream/consumer/checkpoint.js';
+import { ShardCoordinator, type ShardOutcome, type ShardTask } from '../stream/consumer/coordinator.js';
+import { InProcessLeaseStore, type LeaseStore } from '../stream/consumer/lease.js';
+import { isReadToEnd } from '../stream/consumer/lineage.js';
 import { Batcher } from './buffer/batcher.js';
 import { backoffDelay, sleep } from './backoff.js';
 import type { CheckpointJournal, PendingBatch } from './checkpoint/journal.js';
@@ -24,14 +28,31 @@ export interface PipelineOptions {
   now?: () => number;
   /** Called when records leave the retention period undelivered. */
   onExpired?: (count: number) => void;
+  /**
+   * Where a shard the journal has never recorded starts (default: its beginning). A Kinesis
+   * source starts at LATEST as of the delivery stream's creation, and reads shards created later
+   * from their beginning.
+   */
+  initialCheckpoint?: (shard: ShardMeta) => Checkpoint;
+  /**
+   * The records one stored record stands for (default: itself). A Kinesis source expands
+   * KPL-aggregated records into their user records; all of one stored record go into one batch.
+   */
+  expand?: (record: LogRecord) => LogRecord[];
+  /** Aborted when the log goes away under the pipeline (its Kinesis stream was deleted): reading stops. */
+  sourceGone?: AbortSignal;
+  /** Shard leases (default: a private in-process store) and this pipeline's owner id in it. */
+  leases?: LeaseStore;
+  leaseOwner?: string;
 }
 
 
 /**
  * The delivery driver for one delivery stream: reads every shard of its log from the
- * checkpoint, batches by size and time, records each batch in the journal before sending it,
- * delivers with retries and backoff, and commits the checkpoint only after the destination
- * confirmed. A crash replays the journal's pending batches to the same targets.
+ * checkpoint (a parent shard to its end before its children, see `ShardCoordinator`), batches by
+ * size and time, records each batch in the journal before sending it, delivers with retries and
+ * backoff, and commits the checkpoint only after the destination confirmed. A crash replays the
+ * journal's pending batches to the same targets.
  */
 export class DeliveryPipeline {
   private readonly batcher: Batcher<LogRecord>;
@@ -49,10 +70,10 @@ export class DeliveryPipeline {
   private timer: NodeJS.Timeout | undefined;
   private readonly stopReading = new AbortController();
   private readonly stopDelivering = new AbortController();
-  /** Aborted by `drain` so readers parked waiting for data look again, see the end, and return. */
-  private readonly wake = new AbortController();
-  private readonly waitSignal = AbortSignal.any([this.stopReading.signal, this.wake.signal]);
-  private readers: Promise<void>[] = [];
+  private coordinator: ShardCoordinator | undefined;
+  private onSourceGone: (() => void) | undefined;
+  /** Shards read to their end whose last records are still in the batcher: recorded with the next cut. */
+  private endsWithNextCut = new Set<string>();
   private draining = false;
   private cutting: Promise<void> = Promise.resolve();
 
@@ -64,6 +85,11 @@ export class DeliveryPipeline {
 
   /** Replay batches left pending by a previous run, then start reading every shard. */
   async start(): Promise<void> {
+    const gone = this.opts.sourceGone;
+    if (gone?.aborted) {
+      this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream is gone: nothing is read');
+      return;
+    }
     for (const pending of this.opts.journal.pending()) {
       const records = await this.readRanges(pending.ranges);
       if (records.length === 0) {
@@ -74,7 +100,23 @@ export class DeliveryPipeline {
       }
       this.launch(pending, records, oldestOf(records));
     }
-    for (const shard of this.opts.stream.meta.shards) this.readers.push(this.readShard(shard.shardId));
+    this.coordinator = new ShardCoordinator({
+      stream: this.opts.stream,
+      checkpoints: this.opts.journal,
+      initialCheckpoint: this.opts.initialCheckpoint ?? (() => 0),
+      leases: this.opts.leases ?? new InProcessLeaseStore(),
+      owner: this.opts.leaseOwner ?? `pipeline-${this.opts.incarnation}`,
+      leaseKey: (shardId) => `${this.opts.incarnation}/${shardId}`,
+      process: (task) => this.readShard(task),
+      signal: gone ? AbortSignal.any([this.stopReading.signal, gone]) : this.stopReading.signal,
+      logger: this.opts.logger,
+    });
+    this.onSourceGone = () => {
+      this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream was deleted: reading stopped; what was read is delivered');
+      void this.cut();
+    };
+    gone?.addEventListener('abort', this.onSourceGone, { once: true });
+    this.coordinator.start();
   }
 
   /** Apply new batching limits (after UpdateDestination); the current buffer keeps its contents. */
@@ -95,12 +137,22 @@ export class DeliveryPipeline {
 
   private batcherOldest = Infinity;
 
-  private async readShard(shardId: string): Promise<void> {
+  /** One shard's reader: from its checkpoint to the end of the shard (or until stopped). */
+  private async readShard(task: ShardTask): Promise<ShardOutcome> {
+    const shardId = task.shard.shardId;
+    const coordinator = this.coordinator!;
     const log = this.opts.stream.log(shardId);
-    let pos = this.opts.journal.resumePosition(shardId);
-    const signal = this.stopReading.signal;
+    let pos = task.from;
+    const signal = task.signal;
     for (let failures = 0; !signal.aborted;) {
       try {
+        // Taken before looking at the shard, so a reshard closing it from now on wakes the wait below.
+        const wake = coordinator.wakeSignal;
+        const shard = this.opts.stream.shard(shardId);
+        if (!shard || isReadToEnd(shard, pos)) {
+          await this.shardEnded(shardId);
+          return 'ended';
+        }
         if (pos < log.trimPosition) {
           const lost = log.trimPosition - pos;
           this.opts.logger.error({ deliveryStream: this.opts.name, shardId, lost }, 'records left the retention period before they were delivered');
@@ -111,15 +163,21 @@ export class DeliveryPipeline {
         const records = await log.read(pos, { maxBytes: this.opts.readBytes ?? 4 * 1024 * 1024 });
         failures = 0;
         if (records.length === 0) {
-          if (this.draining) return;
+          if (this.draining) return 'stopped';
           if (this.batcher.length > 0 && this.batcher.limits.intervalMs === 0) await this.cut();
-          // Resolves once position `pos` exists. Yield a macrotask too, so a log that reports data
-          // it cannot return (e.g. a damaged segment) can never spin this loop without letting I/O run.
-          await log.waitForData(pos, this.waitSignal);
+          // Resolves once position `pos` exists (or at a reshard, or when draining). Yield a macrotask
+          // too, so a log that reports data it cannot return (e.g. a damaged segment) can never spin
+          // this loop without letting I/O run.
+          await log.waitForData(pos, wake);
           await new Promise((r) => setImmediate(r));
           continue;
         }
+        const expand = this.opts.expand;
         for (const record of records) {
+          if (expand) {
+            await this.addExpanded(shardId, record, expand(record));
+            continue;
+          }
           const size = record.data.length;
           if (this.batcher.wouldOverflow(size)) await this.cut();
           if (record.arrivedAt < this.batcherOldest) this.batcherOldest = record.arrivedAt;
@@ -132,11 +190,46 @@ export class DeliveryPipeline {
         this.armTimer();
       } catch (err) {
         // A failed read (I/O error, damaged file) must not stop delivery for good: retry with backoff.
-        if (signal.aborted) return;
+        if (signal.aborted) return 'stopped';
         this.opts.logger.error({ err, deliveryStream: this.opts.name, shardId, position: pos }, 'reading the log failed; retrying');
         await sleep(backoffDelay(failures++), signal);
       }
     }
+    return 'stopped';
+  }
+
+  /** Add the records one stored record stands for, all into the same batch. */
+  private async addExpanded(shardId: string, source: LogRecord, items: LogRecord[]): Promise<void> {
+    if (items.length === 0) return;
+    let size = 0;
+    for (const item of items) size += item.data.length;
+    if (this.batcher.wouldOverflow(size)) await this.cut();
+    if (source.arrivedAt < this.batcherOldest) this.batcherOldest = source.arrivedAt;
+    const range = this.openRanges.get(shardId);
+    if (range) range.last = source.position;
+    else this.openRanges.set(shardId, { shardId, first: source.position, last: source.position });
+    let full = false;
+    for (const item of items) full = this.batcher.add(item, item.data.length);
+    if (full) await this.cut();
+  }
+
+  /**
+   * A closed shard was read to its end. Its children may be read at once: their records enter
+   * the batcher after all of this shard's, so any batch holding one of theirs also holds (or
+   * follows) this shard's last. Durably, the shard ends with the batch that takes its last
+   * records, or now if they are already journaled; queued behind any cut in progress.
+   */
+  private shardEnded(shardId: string): Promise<void> {
+    if (this.openRanges.has(shardId)) {
+      this.endsWithNextCut.add(shardId);
+      return Promise.resolve();
+    }
+    if (this.opts.journal.checkpoint(shardId) === SHARD_END) return Promise.resolve();
+    const marked = this.cutting.then(() => (this.stopped ? undefined : this.opts.journal.markEnded([shardId])));
+    this.cutting = marked.catch((err) => {
+      this.opts.logger.error({ err, deliveryStream: this.opts.name, shardId }, 'could not record the end of a shard; it is read again on restart');
+    });
+    return this.cutting;
   }
 
   private armTimer(): void {
@@ -165,9 +258,14 @@ export class DeliveryPipeline {
     const { items: records, bytes } = this.batcher.flush();
     const oldestArrival = this.batcherOldest;
     const ranges = [...this.openRanges.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
+    const ended = [...this.endsWithNextCut];
     this.batcherOldest = Infinity;
     this.openRanges = new Map();
-    if (records.length === 0) return;
+    this.endsWithNextCut = new Set();
+    if (records.length === 0) {
+      if (ended.length > 0) await this.opts.journal.markEnded(ended);
+      return;
+    }
     const id = batchIdentity(this.opts.incarnation, ranges);
     const cut: CutBatch = { id, ranges, records, oldestArrival, bytes };
     // Planning and journaling must succeed before the batch exists: until then its records are
@@ -178,7 +276,7 @@ export class DeliveryPipeline {
         pending ??= { id, ranges, target: this.opts.destination.plan(cut), cutAt: this.now() };
         // A failed begin already holds the batch in memory: only its write is retried.
         if (this.opts.journal.has(id)) await this.opts.journal.sync();
-        else await this.opts.journal.begin(pending);
+        else await this.opts.journal.begin(pending, ended);
         break;
       } catch (err) {
         this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: id, attempt: attempt + 1 }, 'could not plan or journal a batch; retrying');
@@ -232,13 +330,18 @@ export class DeliveryPipeline {
 
   private async readRanges(ranges: ShardRange[]): Promise<LogRecord[]> {
     const out: LogRecord[] = [];
+    const expand = this.opts.expand;
     for (const range of ranges) {
       const log = this.opts.stream.log(range.shardId);
       let pos = Math.max(range.first, log.trimPosition);
       while (pos <= range.last) {
         const recs = await log.read(pos, { maxRecords: range.last - pos + 1 });
         if (recs.length === 0) break;
-        for (const r of recs) if (r.position <= range.last) out.push(r);
+        for (const r of recs) {
+          if (r.position > range.last) break;
+          if (expand) out.push(...expand(r));
+          else out.push(r);
+        }
         pos = recs[recs.length - 1].position + 1;
       }
     }
@@ -252,11 +355,10 @@ export class DeliveryPipeline {
    */
   async drain(timeoutMs: number): Promise<boolean> {
     this.draining = true;
-    // Wake readers that wait for data so they see the end and return.
-    const readersDone = Promise.all(this.readers);
     const finished = (async () => {
-      this.wake.abort();
-      await readersDone;
+      // Wakes readers that wait for data so they see the end and return; shards that end hand
+      // over to their children, which read what there is too.
+      await this.coordinator?.drain();
       await this.cut();
       await Promise.all([...this.inFlight.values()].map((f) => f.done));
     })();
@@ -271,9 +373,10 @@ export class DeliveryPipeline {
   async stop(): Promise<void> {
     this.stopReading.abort();
     this.stopDelivering.abort();
+    if (this.onSourceGone) this.opts.sourceGone?.removeEventListener('abort', this.onSourceGone);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await Promise.allSettled(this.readers);
+    await this.coordinator?.stop();
     await this.cutting;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

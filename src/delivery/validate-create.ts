@@ -9,7 +9,7 @@ export interface CreateDeliveryStreamInput {
   DeliveryStreamName: string;
   DeliveryStreamType?: string;
   DirectPutSourceConfiguration?: { ThroughputHintInMBs?: number };
-  KinesisStreamSourceConfiguration?: unknown;
+  KinesisStreamSourceConfiguration?: KinesisStreamSourceConfiguration;
   MSKSourceConfiguration?: unknown;
   DatabaseSourceConfiguration?: unknown;
   DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string };
@@ -19,7 +19,43 @@ export interface CreateDeliveryStreamInput {
   [member: string]: unknown;
 }
 
+/** The Kinesis data stream a `KinesisStreamAsSource` delivery stream reads (the model checked both ARNs' shapes). */
+export interface KinesisStreamSourceConfiguration {
+  KinesisStreamARN: string;
+  RoleARN: string;
+}
+
+/** Where a delivery stream's records come from. */
+export type SourceInput =
+  | { type: 'DirectPut' }
+  | { type: 'KinesisStreamAsSource'; kinesis: KinesisStreamSourceConfiguration };
+
 const COMPRESSION_NOW = new Set(['UNCOMPRESSED', 'GZIP']);
+const SOURCE_MEMBERS = ['DirectPutSourceConfiguration', 'KinesisStreamSourceConfiguration', 'MSKSourceConfiguration', 'DatabaseSourceConfiguration'] as const;
+
+/**
+ * The source checks of CreateDeliveryStream: the type and its configuration agree, no other
+ * source's configuration is given, and no stream encryption for a Kinesis source (its records
+ * are encrypted by the Kinesis stream, as in AWS). Whether the Kinesis stream exists is checked
+ * by the caller.
+ */
+export function checkSource(input: CreateDeliveryStreamInput): SourceInput {
+  const type = input.DeliveryStreamType ?? 'DirectPut';
+  if (type !== 'DirectPut' && type !== 'KinesisStreamAsSource') {
+    throw invalidArgument(`DeliveryStreamType ${type} is not supported by this Hydrant version; use DirectPut or KinesisStreamAsSource.`);
+  }
+  const own = type === 'DirectPut' ? 'DirectPutSourceConfiguration' : 'KinesisStreamSourceConfiguration';
+  for (const source of SOURCE_MEMBERS) {
+    if (source !== own && input[source] !== undefined) throw invalidArgument(`${source} cannot be given for a ${type} delivery stream.`);
+  }
+  if (type === 'DirectPut') return { type };
+  const kinesis = input.KinesisStreamSourceConfiguration;
+  if (!kinesis) throw invalidArgument('KinesisStreamSourceConfiguration is required for a KinesisStreamAsSource delivery stream.');
+  if (input.DeliveryStreamEncryptionConfigurationInput !== undefined) {
+    throw invalidArgument('DeliveryStreamEncryptionConfigurationInput cannot be given for a KinesisStreamAsSource delivery stream: its records are encrypted by the source Kinesis stream.');
+  }
+  return { type, kinesis: { KinesisStreamARN: kinesis.KinesisStreamARN, RoleARN: kinesis.RoleARN } };
+}
 
 /**
  * The semantic checks AWS makes after model validation (InvalidArgumentException). Returns the
@@ -28,11 +64,7 @@ const COMPRESSION_NOW = new Set(['UNCOMPRESSED', 'GZIP']);
 export function checkCreateInput(input: CreateDeliveryStreamInput): { config: ExtendedS3DestinationConfiguration; legacy: boolean } {
   const destinations = Object.keys(input).filter((k) => k.endsWith('DestinationConfiguration') && input[k] !== undefined && input[k] !== null);
   if (destinations.length !== 1) throw invalidArgument('Exactly one destination configuration is supported for a Firehose');
-  const type = input.DeliveryStreamType ?? 'DirectPut';
-  if (type !== 'DirectPut') throw invalidArgument(`DeliveryStreamType ${type} is not supported by this Hydrant version; use DirectPut.`);
-  for (const source of ['KinesisStreamSourceConfiguration', 'MSKSourceConfiguration', 'DatabaseSourceConfiguration'] as const) {
-    if (input[source] !== undefined) throw invalidArgument(`${source} cannot be given for a DirectPut delivery stream.`);
-  }
+  checkSource(input);
   if (input.DeliveryStreamEncryptionConfigurationInput !== undefined) {
     throw invalidArgument('DeliveryStreamEncryptionConfigurationInput (server-side encryption of the stream) is not supported by this Hydrant version.');
   }

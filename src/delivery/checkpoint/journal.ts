@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ShardRange } from '../../core/record.js';
 import { readJsonFile, writeFileAtomic } from '../../util/atomic-file.js';
+import { SHARD_END, type Checkpoint, type CheckpointSource } from '../../stream/consumer/checkpoint.js';
 
 /**
  * A batch that was cut from the log and is being delivered. Everything needed to deliver it
@@ -20,6 +21,8 @@ interface JournalState {
   cut: Record<string, number>;
   /** Batches cut but not yet delivered, in cut order. */
   pending: PendingBatch[];
+  /** Closed shards whose every record is in a journaled batch (`SHARD_END`): their children may be read. */
+  ended?: string[];
 }
 
 /**
@@ -28,7 +31,7 @@ interface JournalState {
  * position (everything below it delivered) is the first position still pending in that shard,
  * or the cut position when nothing is pending: the highest contiguous delivered point.
  */
-export class CheckpointJournal {
+export class CheckpointJournal implements CheckpointSource {
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
   private constructor(private readonly path: string, private state: JournalState) {}
@@ -51,15 +54,38 @@ export class CheckpointJournal {
     return this.state.cut[shardId] ?? 0;
   }
 
+  /** The reading checkpoint of a shard: `SHARD_END`, the cut position, or undefined when never recorded. */
+  checkpoint(shardId: string): Checkpoint | undefined {
+    if (this.state.ended?.includes(shardId)) return SHARD_END;
+    return this.state.cut[shardId];
+  }
+
   pending(): PendingBatch[] {
     return [...this.state.pending];
   }
 
-  /** Record a batch (durably) before its first delivery attempt. */
-  begin(batch: PendingBatch): Promise<void> {
+  /**
+   * Record a batch (durably) before its first delivery attempt; `ended` are shards whose last
+   * records are in it (or in earlier batches), recorded in the same write.
+   */
+  begin(batch: PendingBatch, ended: string[] = []): Promise<void> {
     this.state.pending.push(batch);
     for (const r of batch.ranges) this.state.cut[r.shardId] = Math.max(this.state.cut[r.shardId] ?? 0, r.last + 1);
+    this.addEnded(ended);
     return this.persist();
+  }
+
+  /** Record that every record of these closed shards is in a journaled batch. */
+  markEnded(shardIds: string[]): Promise<void> {
+    this.addEnded(shardIds);
+    return this.persist();
+  }
+
+  private addEnded(shardIds: string[]): void {
+    for (const id of shardIds) {
+      this.state.ended ??= [];
+      if (!this.state.ended.includes(id)) this.state.ended.push(id);
+    }
   }
 
   /** Mark a batch delivered (or backed up): it leaves the journal. */
