@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createH2Server, createSecureServer, type Http2SecureServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import express from 'express';
-import { runRoute, splitUrl, writeResponse, type AnyRequest, type AnyResponse } from './run-route.js';
+import { ActiveStreams, runRoute, splitUrl, writeResponse, type AnyRequest, type AnyResponse } from './run-route.js';
 import type { Route, RouteResponse } from './types.js';
 
 export interface ServerOptions {
@@ -58,13 +58,15 @@ export class HydrantServer {
   private readonly match: ReturnType<typeof compile>;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<ServerHttp2Session>();
+  /** Streaming response bodies in flight (ended when the server closes). */
+  private readonly streams = new ActiveStreams();
 
   constructor(private readonly opts: ServerOptions) {
     this.app.disable('x-powered-by');
     this.app.set('etag', false);
     for (const route of opts.routes) {
       const register = this.app[route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'].bind(this.app);
-      register(route.path, (req, res) => void runRoute(route, req.params as Record<string, string>, req, res, opts.onError));
+      register(route.path, (req, res) => void runRoute(route, req.params as Record<string, string>, req, res, opts.onError, this.streams));
     }
     this.app.use((req, res) => writeResponse(res, opts.notFound(req.method, req.path)));
     this.match = compile(opts.routes);
@@ -75,7 +77,7 @@ export class HydrantServer {
     const direct = new Map(opts.routes.filter((r) => r.direct).map((r) => [`${r.method} ${r.path}`, r]));
     this.h1 = createHttpServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 300_000 }, (req, res) => {
       const route = direct.get(`${req.method} ${req.url}`);
-      if (route) void runRoute(route, {}, req, res, opts.onError);
+      if (route) void runRoute(route, {}, req, res, opts.onError, this.streams);
       else this.app(req, res);
     });
     if (opts.tls) {
@@ -103,7 +105,7 @@ export class HydrantServer {
     const { path } = splitUrl(req.url ?? '/');
     const hit = this.match(req.method ?? 'GET', path);
     if (!hit) return writeResponse(res, this.opts.notFound(req.method ?? 'GET', path));
-    void runRoute(hit.route, hit.params, req, res, this.opts.onError);
+    void runRoute(hit.route, hit.params, req, res, this.opts.onError, this.streams);
   }
 
   /** Hand a plain connection to the HTTP/2 server if it opens with the h2 preface, else to HTTP/1.1. */
@@ -149,6 +151,8 @@ export class HydrantServer {
   /** Stop accepting connections and let in-flight requests finish (up to `graceMs`). */
   async close(graceMs = 10_000): Promise<void> {
     const closed = new Promise<void>((resolve) => this.front.close(() => resolve()));
+    // Streaming bodies (event streams) would otherwise keep their connections open for minutes.
+    this.streams.endAll();
     this.h1.closeIdleConnections();
     const t = setTimeout(() => {
       for (const s of this.sockets) s.destroy();

@@ -15,7 +15,12 @@ export interface RouteRequest {
 export interface RouteResponse {
   status: number;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  /**
+   * The whole body, or a stream of chunks (an AWS event stream, for instance): the transports
+   * send it as it comes (chunked on HTTP/1.1, DATA frames on HTTP/2) and, when the client goes
+   * away or the server closes, stop the iteration by calling the iterator's `return()`.
+   */
+  body?: string | Buffer | AsyncIterable<Buffer>;
 }
 
 export type RouteHandler = (req: RouteRequest) => Promise<RouteResponse> | RouteResponse;
