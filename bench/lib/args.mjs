@@ -12,7 +12,7 @@ export const USAGE = `usage: node bench/ingest.mjs [options]
   --hydrant-bin <path> Hydrant entry point to run (default bin/hydrant.js, needs npm run build)
   --help`;
 
-function positive(name, text) {
+export function positive(name, text) {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got ${text}`);
   return value;

@@ -1,20 +1,10 @@
 // Server child processes: spawn, wait for GET /health, read /proc figures, stop.
 import { spawn } from 'node:child_process';
+import { track } from './children.mjs';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
-const live = new Set();
-function killAll() {
-  for (const child of live) child.kill('SIGKILL');
-}
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -46,10 +36,9 @@ export async function startServer({ name, args, env, port, logFile, timeoutMs = 
   const logFd = openSync(logFile, 'a');
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
-  live.add(child);
+  track(child);
   let exited = null;
   const exit = new Promise((resolve) => child.on('exit', (code, signal) => {
-    live.delete(child);
     exited = { code, signal };
     resolve(exited);
   }));
