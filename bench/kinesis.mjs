@@ -114,6 +114,8 @@ async function measure(target, size, options) {
 }
 
 const cpuPercent = (usage, seconds) => ((usage.user + usage.system) / 1e6 / seconds) * 100;
+/** Server CPU microseconds per record, from its CPU % over a phase and the phase's records/s. */
+const serverMicrosPerRecord = (cpuPercent, recordsPerSec) => (cpuPercent / 100) * 1e6 / recordsPerSec;
 const ratio = (a, b) => (Number.isFinite(a / b) ? `${formatFixed(a / b, 2)}×` : 'n/a');
 
 async function main() {
@@ -157,21 +159,24 @@ async function main() {
         formatSize(size), target,
         formatInt(r.put.recordsPerSec), formatFixed(r.put.mibPerSec), formatFixed(r.put.p50Ms, 1), formatFixed(r.put.p99Ms, 1),
         formatInt(r.get.recordsPerSec), formatFixed(r.get.mibPerSec), formatFixed(r.get.p50Ms, 1), formatFixed(r.get.p99Ms, 1),
-        formatMiB(r.putPeakRss), formatMiB(r.peakRss), formatFixed(r.putCpu, 0), formatFixed(r.putClientCpu, 0), formatFixed(r.getCpu, 0), formatFixed(r.getClientCpu, 0), formatInt(r.put.errors + r.get.errors), formatInt(r.put.failedRecords), v.ok ? 'ok' : 'FAILED',
+        formatMiB(r.putPeakRss), formatMiB(r.peakRss), formatFixed(r.putCpu, 0), formatFixed(r.putClientCpu, 0), formatFixed(r.getCpu, 0), formatFixed(r.getClientCpu, 0),
+        formatFixed(serverMicrosPerRecord(r.putCpu, r.put.recordsPerSec), 1), formatFixed(serverMicrosPerRecord(r.getCpu, r.get.recordsPerSec), 1),
+        formatInt(r.put.errors + r.get.errors), formatInt(r.put.failedRecords), v.ok ? 'ok' : 'FAILED',
       ]);
     }
   }
 
   console.log(`\n${renderTable([
     'size', 'target', 'put rec/s', 'put MiB/s', 'put p50 ms', 'put p99 ms', 'get rec/s', 'get MiB/s', 'get p50 ms', 'get p99 ms',
-    'RSS put MiB', 'RSS peak MiB', 'srv put CPU %', 'cli put CPU %', 'srv get CPU %', 'cli get CPU %', 'failed calls', 'failed rec', 'verified',
+    'RSS put MiB', 'RSS peak MiB', 'srv put CPU %', 'cli put CPU %', 'srv get CPU %', 'cli get CPU %', 'srv put µs/rec', 'srv get µs/rec', 'failed calls', 'failed rec', 'verified',
   ], rows, 2)}`);
   console.log([
     '',
     'put: acknowledged records (MiB/s of record data) over the write phase, latency per PutRecords call;',
     'get: records read back over the read phase, latency per GetRecords call (one iterator loop per shard);',
     "RSS put / peak: the server's VmHWM after the write phase and after the whole run; srv / cli CPU %: the server's",
-    'and this process\'s (the SDK client and the checks) during each phase (100 = one core).',
+    'and this process\'s (the SDK client and the checks) during each phase (100 = one core);',
+    'srv µs/rec: server CPU time per record (what the server costs, whatever bounds the throughput).',
   ].join('\n'));
 
   if (options.targets.length === 2) {
@@ -180,10 +185,13 @@ async function main() {
       const h = results.get(`${size}/hydrant`);
       const k = results.get(`${size}/kinesalite`);
       return [formatSize(size), ratio(h.put.recordsPerSec, k.put.recordsPerSec), ratio(h.get.recordsPerSec, k.get.recordsPerSec),
+        ratio(serverMicrosPerRecord(k.putCpu, k.put.recordsPerSec), serverMicrosPerRecord(h.putCpu, h.put.recordsPerSec)),
+        ratio(serverMicrosPerRecord(k.getCpu, k.get.recordsPerSec), serverMicrosPerRecord(h.getCpu, h.get.recordsPerSec)),
         ratio(h.put.p50Ms, k.put.p50Ms), ratio(h.get.p50Ms, k.get.p50Ms), ratio(h.peakRss, k.peakRss)];
     });
-    console.log(renderTable(['size', 'put rec/s', 'get rec/s', 'put p50', 'get p50', 'peak RSS'], ratioRows, 1));
-    console.log('(throughput: higher is better for Hydrant; latency and RSS: lower is better)');
+    console.log(renderTable(['size', 'put rec/s', 'get rec/s', 'put efficiency', 'get efficiency', 'put p50', 'get p50', 'peak RSS'], ratioRows, 1));
+    console.log('(throughput and efficiency — kinesalite\'s server CPU per record ÷ Hydrant\'s — higher is better for Hydrant;');
+    console.log(' latency and RSS: lower is better. The client shares the cores, so throughput is bounded by the client as well.)');
   }
   if (failed) {
     console.error('\nat least one run wrote nothing or did not read back exactly what it wrote');

@@ -19,8 +19,8 @@ export interface OperationContext {
  * An operation's handler: the validated input in (identical whichever protocol carried it: blobs
  * as `Buffer`, timestamps as epoch seconds), the output out. The output is an object (blobs as
  * `Buffer`, timestamps as `AwsTimestamp`) encoded for the request's protocol; `undefined` (or
- * null) for an empty body; an `EventStreamOutput` to stream events; or a pre-serialized JSON
- * string for hot paths. A JSON string is re-encoded for CBOR requests as it reads, so it may hold no blob (it
+ * null) for an empty body; an `EventStreamOutput` to stream events; or pre-serialized JSON
+ * (a string or a Buffer of UTF-8) for hot paths. A JSON string is re-encoded for CBOR requests as it reads, so it may hold no blob (it
  * would stay a base64 string) or timestamp (it would stay a seconds number): operations that
  * serve CBOR clients return objects.
  */
@@ -84,8 +84,8 @@ export function encodePayload(value: unknown, protocol: WireProtocol): Buffer {
 
 function outputBody(out: unknown, protocol: WireProtocol): string | Buffer {
   if (out === undefined || out === null) return '';
-  if (protocol === 'json') return typeof out === 'string' ? out : toJson(out);
-  return encodeCbor(typeof out === 'string' ? JSON.parse(out) : out);
+  if (protocol === 'json') return typeof out === 'string' || Buffer.isBuffer(out) ? out : toJson(out);
+  return encodeCbor(typeof out === 'string' || Buffer.isBuffer(out) ? JSON.parse(out.toString()) : out);
 }
 
 function serializationException(message: string): AwsError {

@@ -3,7 +3,8 @@ import { expiredIteratorMessage } from '../../stream/iterator.js';
 import type { KinesisStream, PutEntry } from '../../stream/registry/kinesis-stream.js';
 import type { KinesisStreams, StreamRef } from '../../stream/registry/kinesis-streams.js';
 import { kinesisErrors } from '../../stream/registry/messages.js';
-import type { Operation } from './firehose-ops.js';
+import type { AwsOperation } from './dispatch.js';
+import { getRecordsJson, putRecordsJson } from './records-json.js';
 
 type Input = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ const empty = () => ({});
  * Kinesis_20131202 operations. Handlers translate between API shapes and the stream registry;
  * the model already validated types and constraints.
  */
-export function kinesisOperations(streams: KinesisStreams): Record<string, Operation> {
+export function kinesisOperations(streams: KinesisStreams): Record<string, AwsOperation> {
   const account = streams.accountId;
   const encryption = (s: KinesisStream) => (s.settings.encryption.type === 'KMS' ? { EncryptionType: 'KMS' } : {});
   const resourceArnStream = (arn: string) => {
@@ -62,7 +63,7 @@ export function kinesisOperations(streams: KinesisStreams): Record<string, Opera
       return { ShardId: r.ShardId, SequenceNumber: r.SequenceNumber, ...encryption(s) };
     },
 
-    PutRecords: async (i) => {
+    PutRecords: async (i, ctx) => {
       const s = streams.requireWritable(ref(i));
       const records = i.Records as { Data: Buffer; PartitionKey: string; ExplicitHashKey?: string }[];
       const entries = new Array<PutEntry>(records.length);
@@ -78,6 +79,7 @@ export function kinesisOperations(streams: KinesisStreams): Record<string, Opera
       const limit = requestLimit(s);
       if (total > limit) throw invalidArgument(`Records size exceeds ${limit / (1024 * 1024)} MB limit`);
       const { results, failed } = await s.put(entries);
+      if (ctx.protocol === 'json') return putRecordsJson(failed, results, s.settings.encryption.type === 'KMS');
       return { FailedRecordCount: failed, Records: results, ...encryption(s) };
     },
 
@@ -91,7 +93,7 @@ export function kinesisOperations(streams: KinesisStreams): Record<string, Opera
       };
     },
 
-    GetRecords: async (i) => {
+    GetRecords: async (i, ctx) => {
       const state = streams.iterators.decode(i.ShardIterator as string);
       if (!state) throw kinesisErrors.invalidIterator();
       const now = streams.now();
@@ -105,10 +107,11 @@ export function kinesisOperations(streams: KinesisStreams): Record<string, Opera
       if (!throttle.admitRead()) throw kinesisErrors.readThrottled(state.shardId, s.name, account);
       const read = await s.read(state.shardId, state.position, { maxRecords: (i.Limit as number | undefined) ?? 10_000 });
       throttle.chargeRead(read.bytes);
-      const out: Record<string, unknown> = { Records: read.records, MillisBehindLatest: read.millisBehindLatest };
-      if (read.childShards) out.ChildShards = read.childShards;
-      else out.NextShardIterator = streams.iterators.encode({ ...state, position: read.nextPosition, issuedAt: now });
-      return out;
+      const rest: Record<string, unknown> = { MillisBehindLatest: read.millisBehindLatest };
+      if (read.childShards) rest.ChildShards = read.childShards;
+      else rest.NextShardIterator = streams.iterators.encode({ ...state, position: read.nextPosition, issuedAt: now });
+      // JSON clients get the body written directly (the hot read path); CBOR needs byte strings.
+      return ctx.protocol === 'json' ? getRecordsJson(read.records, rest) : { Records: read.records, ...rest };
     },
 
     SplitShard: async (i) => {
