@@ -173,6 +173,18 @@ describe('Kinesis semantics', () => {
     expect(explicit.ShardId).toBe('shardId-000000000002');
   });
 
+  it('answers operations without an output shape with 200 and an empty body, as Kinesis does', async () => {
+    await client.send(new CreateStreamCommand({ StreamName: 'empty-body', ShardCount: 1 }));
+    await active(client, 'empty-body');
+    const res = await fetch(`${node.endpoint}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.AddTagsToStream' },
+      body: JSON.stringify({ StreamName: 'empty-body', Tags: { team: 'data' } }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
   it('keeps per-key order across a split and a merge for a consumer that follows lineage', async () => {
     const name = 'ordering';
     await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));

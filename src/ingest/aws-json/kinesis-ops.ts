@@ -19,7 +19,8 @@ function requestLimit(stream: KinesisStream): number {
 }
 
 const ref = (i: Input): StreamRef => ({ StreamName: i.StreamName as string | undefined, StreamARN: i.StreamARN as string | undefined });
-const empty = () => ({});
+/** Operations without an output shape answer 200 with an empty body, as Kinesis does. */
+const empty = () => undefined;
 
 /**
  * Kinesis_20131202 operations. Handlers translate between API shapes and the stream registry;
