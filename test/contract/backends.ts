@@ -1,6 +1,10 @@
 import { join } from 'node:path';
+import { FileCheckpointStore, type CheckpointStore } from '../../src/stream/consumer/checkpoint.js';
+import { InProcessLeaseStore, type LeaseStore } from '../../src/stream/consumer/lease.js';
 import { ShardLog, type ShardLogBackend } from '../../src/stream/log/index.js';
 import type { RedisBackend } from '../../src/stream/redis/backend.js';
+import { RedisCheckpointStore } from '../../src/stream/redis/checkpoint-store.js';
+import { RedisLeaseStore } from '../../src/stream/redis/lease-store.js';
 import { deletePrefix, testBackend, uniquePrefix } from '../helpers/redis.js';
 import { tempDir } from '../helpers/util.js';
 
@@ -17,6 +21,10 @@ export interface BackendUnderTest {
   readonly clock: Clock;
   /** The log of one shard; opening the same name again (after closing) sees the same data. */
   openLog(name: string): Promise<ShardLogBackend>;
+  /** The lease store of a group (every call sees the same leases), grants lasting `ttlMs` on the clock. */
+  leaseStore(group: string, ttlMs: number): LeaseStore;
+  /** A consumer's checkpoints; opening again sees what was written. Lease keys are `<group>/<shardId>`. */
+  checkpointStore(group: string): Promise<CheckpointStore>;
   cleanup(): Promise<void>;
 }
 
@@ -35,8 +43,15 @@ const embedded: BackendFactory = {
     const tmp = await tempDir('contract');
     const clock: Clock = { now: 1_700_000_000_000 };
     const logs: ShardLog[] = [];
+    const leaseStores = new Map<string, InProcessLeaseStore>();
     return {
       clock,
+      leaseStore(group, ttlMs) {
+        let store = leaseStores.get(group);
+        if (!store) leaseStores.set(group, (store = new InProcessLeaseStore({ ttlMs, now: () => clock.now })));
+        return store;
+      },
+      checkpointStore: (group) => FileCheckpointStore.open(join(tmp.path, 'checkpoints', `${group}.json`)),
       async openLog(name) {
         const log = await ShardLog.open({ dir: join(tmp.path, name), fsync: false, segmentBytes: 1, now: () => clock.now, logger: { warn: () => undefined } });
         logs.push(log);
@@ -64,8 +79,11 @@ const redis: BackendFactory = {
     };
     const main = await connect();
     const logs: ShardLogBackend[] = [];
+    const now = () => clock.now;
     return {
       clock,
+      leaseStore: (group, ttlMs) => new RedisLeaseStore({ client: main.client, keys: main.keys, group, ttlMs, now }),
+      checkpointStore: (group) => RedisCheckpointStore.open({ client: main.client, keys: main.keys, group, leasePrefix: `${group}/`, now }),
       async openLog(name) {
         const log = await main.openShardLog('contract', name);
         logs.push(log);
