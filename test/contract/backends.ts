@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { FileCheckpointStore, type CheckpointStore } from '../../src/stream/consumer/checkpoint.js';
 import { InProcessLeaseStore, type LeaseStore } from '../../src/stream/consumer/lease.js';
 import { ShardLog, type ShardLogBackend } from '../../src/stream/log/index.js';
+import type { LogStreamOptions } from '../../src/stream/log-stream.js';
 import type { RedisBackend } from '../../src/stream/redis/backend.js';
 import { RedisCheckpointStore } from '../../src/stream/redis/checkpoint-store.js';
 import { RedisLeaseStore } from '../../src/stream/redis/lease-store.js';
@@ -25,6 +26,8 @@ export interface BackendUnderTest {
   leaseStore(group: string, ttlMs: number): LeaseStore;
   /** A consumer's checkpoints; opening again sees what was written. Lease keys are `<group>/<shardId>`. */
   checkpointStore(group: string): Promise<CheckpointStore>;
+  /** Options for `LogStream.create` / `open` of stream `name` (the same storage every call). */
+  streamOptions(name: string): LogStreamOptions;
   cleanup(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ const embedded: BackendFactory = {
         return store;
       },
       checkpointStore: (group) => FileCheckpointStore.open(join(tmp.path, 'checkpoints', `${group}.json`)),
+      streamOptions: (name) => ({ dir: join(tmp.path, 'streams', name), fsync: false, now: () => clock.now, logger: { warn: () => undefined } }),
       async openLog(name) {
         const log = await ShardLog.open({ dir: join(tmp.path, name), fsync: false, segmentBytes: 1, now: () => clock.now, logger: { warn: () => undefined } });
         logs.push(log);
@@ -84,6 +88,7 @@ const redis: BackendFactory = {
       clock,
       leaseStore: (group, ttlMs) => new RedisLeaseStore({ client: main.client, keys: main.keys, group, ttlMs, now }),
       checkpointStore: (group) => RedisCheckpointStore.open({ client: main.client, keys: main.keys, group, leasePrefix: `${group}/`, now }),
+      streamOptions: (name) => ({ dir: '', now, logger: { warn: () => undefined }, storage: main.streamStorage(`contract/${name}`) }),
       async openLog(name) {
         const log = await main.openShardLog('contract', name);
         logs.push(log);

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import { connectRedis, unavailable, type RedisConnectionOptions } from './connection.js';
 import { RedisKeys } from './keys.js';
+import { MetaWatcher, type MetaWatcherOptions } from './meta-watcher.js';
 import { RedisShardLog } from './shard-log.js';
+import { RedisStreamStorage } from './stream-storage.js';
 import { TipWatcher, type TipWatcherOptions } from './tip-watcher.js';
 
 /** Settings of the Redis backend (`--backend redis`). */
@@ -22,6 +24,8 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
   waitAof?: { local: 0 | 1; replicas: number; timeoutMs?: number };
   /** Blocking reads (waiting for records other nodes append). */
   watch?: TipWatcherOptions;
+  /** Noticing other nodes' changes to stream metadata (reshards, retention). */
+  meta?: MetaWatcherOptions;
 }
 
 /**
@@ -32,11 +36,13 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
 export class RedisBackend {
   readonly keys: RedisKeys;
   readonly watcher: TipWatcher;
+  readonly metaWatcher: MetaWatcher;
   readonly now: () => number;
 
   private constructor(readonly client: Redis, private readonly opts: RedisBackendOptions) {
     this.keys = new RedisKeys(opts.keyPrefix ?? 'hydrant');
     this.watcher = new TipWatcher(client, opts.watch);
+    this.metaWatcher = new MetaWatcher(client, this.keys, opts.meta);
     this.now = opts.now ?? Date.now;
   }
 
@@ -82,8 +88,14 @@ export class RedisBackend {
     });
   }
 
+  /** The storage of one stream (shards and metadata) for `LogStream`'s `storage` option. */
+  streamStorage(id: string): RedisStreamStorage {
+    return new RedisStreamStorage(this, id);
+  }
+
   /** Closes the watcher's connections and the command client. */
   async close(): Promise<void> {
+    await this.metaWatcher.close();
     await this.watcher.close();
     this.client.disconnect();
   }

@@ -33,7 +33,10 @@ export const SCRIPT_ERROR = 'HYDRANT_';
 
 /** The code of an error a script raised on purpose (`HYDRANT_SHARD_CLOSED` → `SHARD_CLOSED`), else undefined. */
 export function scriptErrorCode(err: unknown): string | undefined {
-  if (!(err instanceof Error) || !err.message.startsWith(SCRIPT_ERROR)) return undefined;
-  const end = err.message.indexOf(' ');
-  return err.message.slice(SCRIPT_ERROR.length, end < 0 ? undefined : end);
+  if (!(err instanceof Error)) return undefined;
+  // Redis 7.0 puts its generic `ERR ` code before a script's error text; later versions may not.
+  const msg = err.message.startsWith('ERR ') ? err.message.slice(4) : err.message;
+  if (!msg.startsWith(SCRIPT_ERROR)) return undefined;
+  const end = msg.indexOf(' ');
+  return msg.slice(SCRIPT_ERROR.length, end < 0 ? undefined : end);
 }
