@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
 import { connectRedis, unavailable, type RedisConnectionOptions } from './connection.js';
+import { RedisCheckpointStore } from './checkpoint-store.js';
 import { RedisKeys } from './keys.js';
+import { RedisLeaseStore } from './lease-store.js';
+import { NodeRegistry } from './node-registry.js';
 import { MetaWatcher, type MetaWatcherOptions } from './meta-watcher.js';
 import { RedisShardLog } from './shard-log.js';
 import { RedisStreamStorage } from './stream-storage.js';
@@ -91,6 +94,21 @@ export class RedisBackend {
   /** The storage of one stream (shards and metadata) for `LogStream`'s `storage` option. */
   streamStorage(id: string): RedisStreamStorage {
     return new RedisStreamStorage(this, id);
+  }
+
+  /** The shard leases of one consumer group (e.g. one delivery stream). */
+  leaseStore(group: string, ttlMs?: number): RedisLeaseStore {
+    return new RedisLeaseStore({ client: this.client, keys: this.keys, group, ttlMs, now: this.now });
+  }
+
+  /** A consumer's checkpoints, kept in its leases (`leasePrefix + shardId`, as its coordinator's `leaseKey`). */
+  checkpointStore(group: string, leasePrefix: string): Promise<RedisCheckpointStore> {
+    return RedisCheckpointStore.open({ client: this.client, keys: this.keys, group, leasePrefix, now: this.now });
+  }
+
+  /** This node's heartbeat in the deployment (`nodeId` = its lease owner id). */
+  nodeRegistry(nodeId: string, ttlMs?: number): NodeRegistry {
+    return new NodeRegistry({ client: this.client, keys: this.keys, nodeId, ttlMs, now: this.now });
   }
 
   /** Closes the watcher's connections and the command client. */
