@@ -1,10 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AppendEntry, AppendResult, AppendedRange } from '../core/record.js';
-import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
 import { evenHashRanges } from './hash.js';
 import { ShardRouter } from './router.js';
-import { ShardLog } from './log/index.js';
+import { ShardClosedError, type ShardLogBackend } from './log/index.js';
+import { FileStreamStorage, type FileStreamStorageOptions, type StreamStorage } from './storage.js';
 
 /** One shard's description; hash keys are decimal strings (128-bit). */
 export interface ShardMeta {
@@ -27,37 +25,49 @@ export interface StreamMeta {
   retentionHours: number;
   shards: ShardMeta[];
   nextShardIndex: number;
+  /** Grows by one with every change (compare-and-set between nodes); absent in files written before it existed. */
+  version?: number;
 }
 
-export interface LogStreamOptions {
-  /** Directory holding `stream.json` and one sub-directory per shard. */
-  dir: string;
-  fsync?: boolean;
-  segmentBytes?: number;
-  now?: () => number;
-  logger?: { warn(obj: object, msg: string): void };
+export interface LogStreamOptions extends FileStreamStorageOptions {
+  /** Where metadata and logs live; default: files under `dir` (the embedded log). */
+  storage?: StreamStorage;
 }
 
 export const shardIdFor = (index: number) => `shardId-${String(index).padStart(12, '0')}`;
 
+/** How many times a reshard or setting change retries after another node changed the metadata first. */
+const CAS_ATTEMPTS = 20;
+
 /**
- * A sharded stream on the embedded log: metadata (shards, hash ranges, lineage, retention) in
- * `stream.json`, and a `ShardLog` of segment files per shard. Direct PUT delivery streams own a
- * hidden one; Kinesis streams are the same thing with an API in front.
+ * A sharded stream: metadata (shards, hash ranges, lineage, retention) and a log per shard, in a
+ * `StreamStorage` (files by default; Redis to share the stream between nodes). Direct PUT
+ * delivery streams own a hidden one; Kinesis streams are the same thing with an API in front.
+ *
+ * With shared storage several nodes open the same stream: each watches the metadata and
+ * reloads it (`refresh`) when another node resharded; a node that routed records to a shard
+ * another node has just closed gets `ShardClosedError` from the append (nothing stored) and
+ * routes again after the refresh this triggers.
  */
 export class LogStream {
-  private readonly logs = new Map<string, ShardLog>();
+  private readonly logs = new Map<string, ShardLogBackend>();
   /** Per shard, the last append not yet settled: a shard closes only after it settles. */
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private router: ShardRouter;
   private reshardWaiters: (() => void)[] = [];
-  /** Serializes reshards and meta writes. */
+  /** Serializes reshards, refreshes and meta writes of this node. */
   private metaLock: Promise<unknown> = Promise.resolve();
+  private readonly unwatch: () => void;
+  private closed = false;
 
-  private constructor(private readonly opts: LogStreamOptions, public meta: StreamMeta) {
+  private constructor(private readonly opts: LogStreamOptions, private readonly storage: StreamStorage, public meta: StreamMeta) {
     this.router = new ShardRouter(this.openShards());
+    this.unwatch = storage.watch(() => void this.refresh().catch((err: unknown) => {
+      this.opts.logger?.warn({ err, stream: this.meta.name }, 'reloading the stream metadata failed; retried at the next change');
+    }));
   }
 
+  /** Create the stream's metadata and shard logs; fails if the storage already holds a stream. */
   static async create(opts: LogStreamOptions, init: { name: string; shardCount: number; retentionHours: number }): Promise<LogStream> {
     const now = (opts.now ?? Date.now)();
     const shards = evenHashRanges(init.shardCount).map((r, i): ShardMeta => ({
@@ -67,44 +77,100 @@ export class LogStream {
       endingHashKey: r.end.toString(),
       createdAt: now,
     }));
-    const meta: StreamMeta = { name: init.name, createdAt: now, retentionHours: init.retentionHours, shards, nextShardIndex: init.shardCount };
-    await mkdir(opts.dir, { recursive: true });
-    await writeFileAtomic(join(opts.dir, 'stream.json'), JSON.stringify(meta, null, 2));
-    const stream = new LogStream(opts, meta);
-    await stream.openLogs();
+    const meta: StreamMeta = { name: init.name, createdAt: now, retentionHours: init.retentionHours, shards, nextShardIndex: init.shardCount, version: 1 };
+    const storage = storageOf(opts);
+    if (!(await storage.create(meta))) throw new Error(`stream ${init.name} already exists`);
+    const stream = new LogStream(opts, storage, meta);
+    await stream.openLogs(meta);
     return stream;
   }
 
   static async open(opts: LogStreamOptions): Promise<LogStream | undefined> {
-    const meta = await readJsonFile<StreamMeta>(join(opts.dir, 'stream.json'));
+    const storage = storageOf(opts);
+    const meta = await storage.load();
     if (!meta) return undefined;
-    const stream = new LogStream(opts, meta);
-    await stream.openLogs();
-    // A crash between closing a shard and recording its end: nothing was appended to it since
-    // (routing skipped it from the moment `closedAt` was durable), so its end is its log's end.
-    let repaired = false;
-    for (const shard of meta.shards) {
-      if (shard.closedAt !== undefined && shard.endPosition === undefined) {
-        shard.endPosition = stream.log(shard.shardId).nextPosition;
-        repaired = true;
-      }
-    }
-    if (repaired) await stream.saveMeta();
+    const stream = new LogStream(opts, storage, meta);
+    await stream.openLogs(meta);
+    await stream.finishSeals();
     return stream;
   }
 
-  private async openLogs(): Promise<void> {
-    for (const shard of this.meta.shards) await this.openLog(shard.shardId);
+  private async openLogs(meta: StreamMeta): Promise<void> {
+    for (const shard of meta.shards) {
+      if (!this.logs.has(shard.shardId)) this.logs.set(shard.shardId, await this.storage.openLog(shard.shardId));
+    }
   }
 
-  private async openLog(shardId: string): Promise<void> {
-    this.logs.set(shardId, await ShardLog.open({
-      dir: join(this.opts.dir, shardId),
-      fsync: this.opts.fsync,
-      segmentBytes: this.opts.segmentBytes,
-      now: this.opts.now,
-      logger: this.opts.logger,
+  /**
+   * Record the end of every shard that is closed without one: a crash (of this node, or of the
+   * node that resharded) between closing a shard and recording its end. Sealing is idempotent,
+   * so doing it twice, or on two nodes at once, records the same end.
+   */
+  private async finishSeals(): Promise<void> {
+    const open = this.meta.shards.filter((s) => s.closedAt !== undefined && s.endPosition === undefined);
+    if (open.length === 0) return;
+    const ends = new Map<string, number>();
+    for (const s of open) ends.set(s.shardId, await this.storage.seal(s.shardId, this.log(s.shardId)));
+    await this.change((m) => ({ ...m, shards: m.shards.map((s) => (ends.has(s.shardId) && s.endPosition === undefined ? { ...s, endPosition: ends.get(s.shardId) } : s)) }));
+  }
+
+  /**
+   * Reload the metadata from storage (another node may have resharded or changed retention):
+   * opens the logs of new shards, moves routing, wakes `waitForReshard`. Cheap when nothing
+   * changed.
+   */
+  refresh(): Promise<void> {
+    const run = this.metaLock.then(async () => {
+      if (this.closed) return;
+      const latest = await this.storage.load();
+      if (!latest || (latest.version ?? 0) <= (this.meta.version ?? 0)) return;
+      await this.openLogs(latest);
+      this.adopt(latest);
+      await this.finishSealsLater();
+    });
+    this.metaLock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Seals left unfinished by another node are finished soon after (not inside the lock). */
+  private finishSealsLater(): Promise<void> {
+    if (!this.meta.shards.some((s) => s.closedAt !== undefined && s.endPosition === undefined)) return Promise.resolve();
+    setImmediate(() => void this.metaLock.then(() => (this.closed ? undefined : this.finishSeals())).catch((err: unknown) => {
+      this.opts.logger?.warn({ err, stream: this.meta.name }, 'recording the end of a closed shard failed; retried at the next change');
     }));
+    return Promise.resolve();
+  }
+
+  /** Make `next` the current metadata and tell whoever waits for reshards. */
+  private adopt(next: StreamMeta): void {
+    const reshaped = next.shards.length !== this.meta.shards.length || next.shards.some((s, i) => s.endPosition !== this.meta.shards[i]?.endPosition || s.closedAt !== this.meta.shards[i]?.closedAt);
+    this.meta = next;
+    this.router = new ShardRouter(this.openShards());
+    if (!reshaped) return;
+    const waiters = this.reshardWaiters;
+    this.reshardWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Apply `edit` to the current metadata and store it with a compare-and-set; on a conflict
+   * (another node changed it first) reload and apply `edit` again to what it wrote.
+   */
+  private async change(edit: (meta: StreamMeta) => StreamMeta): Promise<StreamMeta> {
+    for (let attempt = 0; ; attempt++) {
+      const base = this.meta;
+      const next = { ...edit(base), version: (base.version ?? 0) + 1 };
+      if (await this.storage.update(next, base.version ?? 0)) {
+        await this.openLogs(next);
+        this.adopt(next);
+        return next;
+      }
+      if (attempt + 1 >= CAS_ATTEMPTS) throw new Error(`stream ${this.meta.name}: the metadata kept changing under this node; retry`);
+      const latest = await this.storage.load();
+      if (!latest) throw new Error(`stream ${this.meta.name} no longer exists`);
+      await this.openLogs(latest);
+      this.adopt(latest);
+    }
   }
 
   get name(): string {
@@ -180,32 +246,33 @@ export class LogStream {
 
   /**
    * The one way the shard set changes. Order matters for durability: the children's logs and a
-   * meta that lists them (with the parents marked closed) are durable *before* routing sends
-   * anything to them, so an acknowledged record always lives in a shard the meta knows.
+   * meta that lists them (with the parents marked closed) are stored *before* routing sends
+   * anything to them, so an acknowledged record always lives in a shard the meta knows. Then
+   * each parent is sealed (after this node's appends to it settled; later appends from any node
+   * are refused) and its end recorded.
    */
   private reshard(plan: () => { parents: ShardMeta[]; children: Omit<ShardMeta, 'shardId' | 'index' | 'createdAt'>[] }): Promise<ShardMeta[]> {
     const run = this.metaLock.then(async () => {
-      const { parents, children } = plan();
       const now = (this.opts.now ?? Date.now)();
-      const created = children.map((c, i): ShardMeta => ({ ...c, shardId: shardIdFor(this.meta.nextShardIndex + i), index: this.meta.nextShardIndex + i, createdAt: now }));
-      for (const c of created) await this.openLog(c.shardId);
-      const next: StreamMeta = {
-        ...this.meta,
-        nextShardIndex: this.meta.nextShardIndex + created.length,
-        shards: [...this.meta.shards.map((s) => (parents.includes(s) ? { ...s, closedAt: now } : s)), ...created],
-      };
-      await this.writeMeta(next);
-      this.meta = next;
-      this.router = new ShardRouter(this.openShards());
-      for (const p of parents) {
-        await this.inFlight.get(p.shardId);
-        const closed = this.shard(p.shardId)!;
-        closed.endPosition = this.log(p.shardId).nextPosition;
+      let created: ShardMeta[] = [];
+      let parentIds: string[] = [];
+      // `change` calls the edit with this.meta current (reloaded after a conflict), which `plan` reads.
+      await this.change((meta) => {
+        const { parents, children } = plan();
+        parentIds = parents.map((p) => p.shardId);
+        created = children.map((c, i): ShardMeta => ({ ...c, shardId: shardIdFor(meta.nextShardIndex + i), index: meta.nextShardIndex + i, createdAt: now }));
+        return {
+          ...meta,
+          nextShardIndex: meta.nextShardIndex + created.length,
+          shards: [...meta.shards.map((s) => (parentIds.includes(s.shardId) ? { ...s, closedAt: now } : s)), ...created],
+        };
+      });
+      const ends = new Map<string, number>();
+      for (const id of parentIds) {
+        await this.inFlight.get(id);
+        ends.set(id, await this.storage.seal(id, this.log(id)));
       }
-      await this.writeMeta(this.meta);
-      const waiters = this.reshardWaiters;
-      this.reshardWaiters = [];
-      for (const w of waiters) w();
+      await this.change((meta) => ({ ...meta, shards: meta.shards.map((s) => (ends.has(s.shardId) && s.endPosition === undefined ? { ...s, endPosition: ends.get(s.shardId) } : s)) }));
       return created;
     });
     this.metaLock = run.catch(() => undefined);
@@ -214,23 +281,12 @@ export class LogStream {
 
   /** Change the retention period (hours) and persist it. */
   setRetentionHours(hours: number): Promise<void> {
-    const run = this.metaLock.then(() => {
-      this.meta = { ...this.meta, retentionHours: hours };
-      return this.writeMeta(this.meta);
-    });
+    const run = this.metaLock.then(() => this.change((meta) => ({ ...meta, retentionHours: hours })));
     this.metaLock = run.catch(() => undefined);
-    return run;
+    return run.then(() => undefined);
   }
 
-  private saveMeta(): Promise<void> {
-    return this.writeMeta(this.meta);
-  }
-
-  private writeMeta(meta: StreamMeta): Promise<void> {
-    return writeFileAtomic(join(this.opts.dir, 'stream.json'), JSON.stringify(meta, null, 2));
-  }
-
-  log(shardId: string): ShardLog {
+  log(shardId: string): ShardLogBackend {
     const log = this.logs.get(shardId);
     if (!log) throw new Error(`no shard ${shardId} in stream ${this.meta.name}`);
     return log;
@@ -240,7 +296,11 @@ export class LogStream {
     return this.track(shardId, this.log(shardId).append(entries));
   }
 
-  /** The hot path: append and get back the range of positions (no per-record result objects). */
+  /**
+   * The hot path: append and get back the range of positions (no per-record result objects).
+   * Rejects with `ShardClosedError` (nothing stored) when another node closed the shard: the
+   * metadata is reloaded before the rejection, so routing again picks its children.
+   */
   appendBatch(shardId: string, entries: AppendEntry[]): Promise<AppendedRange> {
     return this.track(shardId, this.log(shardId).appendBatch(entries));
   }
@@ -252,7 +312,10 @@ export class LogStream {
     void settled.then(() => {
       if (this.inFlight.get(shardId) === settled) this.inFlight.delete(shardId);
     });
-    return p;
+    return p.catch(async (err: unknown) => {
+      if (ShardClosedError.isInstance(err)) await this.refresh().catch(() => undefined);
+      throw err;
+    });
   }
 
   /** Delete whole segments older than the retention period in every shard. */
@@ -270,14 +333,22 @@ export class LogStream {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.unwatch();
     await this.metaLock;
     await Promise.all([...this.logs.values()].map((l) => l.close()));
     for (const w of this.reshardWaiters) w();
     this.reshardWaiters = [];
   }
 
+  /** Deletes the stream: every shard's data and the metadata. */
   async destroy(): Promise<void> {
     await this.close();
-    await rm(this.opts.dir, { recursive: true, force: true });
+    for (const log of this.logs.values()) await log.destroy();
+    await this.storage.destroy();
   }
+}
+
+function storageOf(opts: LogStreamOptions): StreamStorage {
+  return opts.storage ?? new FileStreamStorage(opts);
 }

@@ -1,5 +1,6 @@
 import { readJsonFile, writeFileAtomic } from '../../util/atomic-file.js';
 import type { LogStream } from '../log-stream.js';
+import type { Lease } from './lease.js';
 
 /** The checkpoint of a shard that was read to its end (it was closed by a reshard): KCL's `SHARD_END`. */
 export const SHARD_END = 'SHARD_END';
@@ -14,6 +15,33 @@ export type Checkpoint = number | typeof SHARD_END;
 /** Read access to a consumer's checkpoints; `undefined` for a shard it has never recorded. */
 export interface CheckpointSource {
   checkpoint(shardId: string): Checkpoint | undefined;
+  /**
+   * Re-read one shard's checkpoint from shared storage (another node may have moved it while it
+   * held the shard); called after taking a shard's lease, before reading from the checkpoint.
+   * Stores only this process writes need not implement it.
+   */
+  refresh?(shardId: string): Promise<Checkpoint | undefined>;
+}
+
+/**
+ * A consumer's checkpoint storage: the embedded `FileCheckpointStore` and `RedisCheckpointStore`
+ * both pass the contract suite. A shard at `SHARD_END` stays there; positions never move back.
+ */
+export interface CheckpointStore extends CheckpointSource {
+  /** Every checkpoint recorded, by shard id. */
+  all(): Record<string, Checkpoint>;
+  /**
+   * Record a checkpoint; resolves once it is durable. With `fence`, a shared store refuses the
+   * write unless that lease grant is still current (a node that lost the shard cannot move it).
+   */
+  set(shardId: string, checkpoint: Checkpoint, fence?: Lease): Promise<void>;
+}
+
+/** Refuses a checkpoint write that would move backwards or leave SHARD_END (the store's one rule). */
+export function checkMove(shardId: string, current: Checkpoint | undefined, next: Checkpoint): Error | undefined {
+  if (current === SHARD_END && next !== SHARD_END) return new Error(`shard ${shardId} is already checkpointed at SHARD_END`);
+  if (typeof current === 'number' && typeof next === 'number' && next < current) return new Error(`checkpoint ${next} of shard ${shardId} is behind ${current}`);
+  return undefined;
 }
 
 /**
@@ -21,7 +49,7 @@ export interface CheckpointSource {
  * change (so a crash leaves the old or the new set, never a mix). Writes are serialised. A shard
  * at `SHARD_END` stays there: checkpointing a position after it is a bug in the caller.
  */
-export class FileCheckpointStore implements CheckpointSource {
+export class FileCheckpointStore implements CheckpointStore {
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly path: string, private readonly state: Record<string, Checkpoint>) {}
@@ -39,15 +67,13 @@ export class FileCheckpointStore implements CheckpointSource {
     return { ...this.state };
   }
 
-  /** Record a checkpoint; resolves once it is durable. Positions never move backwards. */
-  set(shardId: string, checkpoint: Checkpoint): Promise<void> {
-    const current = this.state[shardId];
-    if (current === SHARD_END && checkpoint !== SHARD_END) {
-      return Promise.reject(new Error(`shard ${shardId} is already checkpointed at SHARD_END`));
-    }
-    if (typeof current === 'number' && typeof checkpoint === 'number' && checkpoint < current) {
-      return Promise.reject(new Error(`checkpoint ${checkpoint} of shard ${shardId} is behind ${current}`));
-    }
+  /**
+   * Record a checkpoint; resolves once it is durable. Positions never move backwards. `fence` is
+   * not checked: one process owns the file (its callers check their lease before writing).
+   */
+  set(shardId: string, checkpoint: Checkpoint, _fence?: Lease): Promise<void> {
+    const refused = checkMove(shardId, this.state[shardId], checkpoint);
+    if (refused) return Promise.reject(refused);
     this.state[shardId] = checkpoint;
     const snapshot = JSON.stringify(this.state);
     // A failed write does not poison later ones: the next write carries the whole state.

@@ -1,5 +1,6 @@
 import type { LogStream, ShardMeta } from '../log-stream.js';
 import { SHARD_END, type Checkpoint, type CheckpointSource } from './checkpoint.js';
+import type { LeaseBalancer } from './balance.js';
 import type { Lease, LeaseStore } from './lease.js';
 import { readyShards } from './lineage.js';
 
@@ -46,6 +47,12 @@ export interface ShardCoordinatorOptions {
   retryMs?: number;
   /** Renew held leases this often (needed with a store whose leases expire); default: never. */
   renewEveryMs?: number;
+  /**
+   * Share shards with other nodes (see `balancePlan`): take no more than a fair share, and at
+   * each renewal give up the excess when another live node is short. Default: take every shard
+   * whose lease is free (one node).
+   */
+  balancer?: LeaseBalancer;
 }
 
 interface Worker {
@@ -203,23 +210,39 @@ export class ShardCoordinator {
   /** Start a reader for every ready shard not being read yet. */
   private async scan(): Promise<void> {
     let refused = false;
-    for (const shard of readyShards(this.opts.stream.meta.shards, (id) => this.isEnded(id))) {
+    const ready = this.readyToRead();
+    // With a balancer, take only up to a fair share; the others' leases stay for other nodes.
+    let room = this.opts.balancer ? (await this.opts.balancer.plan(this.opts.owner, ready.length)).take : Infinity;
+    for (const shard of ready) {
       if (this.signal.aborted) return;
       if (this.running.has(shard.shardId)) continue;
-      const from = this.checkpointOf(shard);
-      if (from === SHARD_END) continue;
+      if (room <= 0) {
+        refused = true;
+        break;
+      }
+      if (this.checkpointOf(shard) === SHARD_END) continue;
       const lease = await this.opts.leases.acquire(this.leaseKey(shard.shardId), this.opts.owner);
       if (!lease) {
         refused = true;
         continue;
       }
-      if (this.signal.aborted) {
+      // Another node may have read this shard: start from the checkpoint it left.
+      await this.opts.checkpoints.refresh?.(shard.shardId);
+      const from = this.checkpointOf(shard);
+      if (this.signal.aborted || from === SHARD_END) {
         await this.opts.leases.release(lease);
-        return;
+        if (this.signal.aborted) return;
+        continue;
       }
+      room--;
       this.launch(shard, from, lease);
     }
     if (refused) this.retryLater();
+  }
+
+  /** Shards whose parents are read to their end and that are not themselves (see `readyShards`). */
+  private readyToRead(): ShardMeta[] {
+    return readyShards(this.opts.stream.meta.shards, (id) => this.isEnded(id));
   }
 
   private launch(shard: ShardMeta, from: number, lease: Lease): void {
@@ -253,8 +276,32 @@ export class ShardCoordinator {
         continue;
       }
       this.opts.logger?.warn({ shardId, owner: this.opts.owner }, 'lost the lease of a shard; its reader stops');
-      w.controller.abort();
-      this.bump();
+      this.stopWorker(w);
     }
+    if (this.opts.balancer && !this.signal.aborted && !this.isDraining) await this.rebalance(this.opts.balancer).catch((err: unknown) => {
+      this.opts.logger?.warn({ err, owner: this.opts.owner }, 'could not balance shards with other nodes; retrying at the next renewal');
+    });
+  }
+
+  /**
+   * Give up the leases above a fair share (their readers stop, then release them, so another
+   * node starts from their checkpoints), or look for shards to take when below it.
+   */
+  private async rebalance(balancer: LeaseBalancer): Promise<void> {
+    const plan = await balancer.plan(this.opts.owner, this.readyToRead().length);
+    if (plan.shed > 0) {
+      const excess = [...this.running.entries()].slice(-plan.shed);
+      for (const [shardId, w] of excess) {
+        this.opts.logger?.warn({ shardId, owner: this.opts.owner, target: plan.target }, 'handing a shard over to another node (rebalancing)');
+        this.stopWorker(w);
+      }
+    } else if (plan.take > 0 && this.readyToRead().some((s) => !this.running.has(s.shardId))) {
+      this.requestScan();
+    }
+  }
+
+  private stopWorker(w: Worker): void {
+    w.controller.abort();
+    this.bump();
   }
 }

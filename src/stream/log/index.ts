@@ -1,4 +1,5 @@
-export { ShardLog, DEFAULT_SEGMENT_BYTES, type ShardLogOptions, type ReadOptions } from './shard-log.js';
+export { ShardLog, DEFAULT_SEGMENT_BYTES, type ShardLogOptions } from './shard-log.js';
+export { LogUnavailableError, ShardClosedError, rangeResults, type LogPositions, type ReadOptions, type ShardLogBackend, type TrimResult } from './backend.js';
 export type { WriterStats as ShardLogStats } from './writer.js';
 export type { LogIo } from './io.js';
 export { segmentFileName, parseSegmentFileName } from './segment.js';

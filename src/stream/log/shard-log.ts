@@ -5,6 +5,7 @@ import { FdCache } from './fd-cache.js';
 import { defaultIo, type LogIo } from './io.js';
 import { readRecords, indexFully, type ReadContext } from './reader.js';
 import { recover } from './recovery.js';
+import { rangeResults, type LogPositions, type ReadOptions, type ShardLogBackend, type TrimResult } from './backend.js';
 import type { Segment } from './segment.js';
 import { countExpired, positionAtTime } from './time-lookup.js';
 import { TailCache } from './tail-cache.js';
@@ -29,12 +30,7 @@ export interface ShardLogOptions {
   tailCacheBytes?: number;
 }
 
-export interface ReadOptions {
-  /** Default 10,000 (Kinesis GetRecords). */
-  maxRecords?: number;
-  /** Data + partition key bytes; default 10 MiB. At least one record is returned even if larger. */
-  maxBytes?: number;
-}
+export type { ReadOptions } from './backend.js';
 
 export const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -50,7 +46,7 @@ interface Waiter {
  * position. See `writer.ts` for group commit and the failure policy, `recovery.ts` for what `open`
  * repairs, `reader.ts` for reads through the sparse index.
  */
-export class ShardLog {
+export class ShardLog implements ShardLogBackend {
   private segments: readonly Segment[];
   private readonly waiters = new Set<Waiter>();
   private readonly ctx: ReadContext;
@@ -119,6 +115,11 @@ export class ShardLog {
     return this.segments[0].base;
   }
 
+  /** Exact on the embedded log: nothing else appends to it. */
+  positions(): Promise<LogPositions> {
+    return Promise.resolve({ next: this.nextPosition, durable: this.durablePosition, trim: this.trimPosition });
+  }
+
   get stats(): Readonly<WriterStats> {
     return this.writer.stats;
   }
@@ -129,11 +130,7 @@ export class ShardLog {
 
   /** Appends records in call order; resolves once they are durable (shared fdatasync). */
   append(entries: AppendEntry[]): Promise<AppendResult[]> {
-    return this.appendBatch(entries).then((r) => {
-      const results = new Array<AppendResult>(r.count);
-      for (let i = 0; i < r.count; i++) results[i] = { position: r.first + i, arrivedAt: r.arrivedAt };
-      return results;
-    });
+    return this.appendBatch(entries).then(rangeResults);
   }
 
   /** Like `append`, answering with the range the records got (no per-record objects: the hot path). */
@@ -189,7 +186,7 @@ export class ShardLog {
    * Deletes whole segments whose newest record arrived before `now - retentionMs`, oldest first,
    * never the active segment; moves trimPosition. Calls are serialized.
    */
-  applyRetention(retentionMs: number, now = (this.opts.now ?? Date.now)()): Promise<{ deletedSegments: number; deletedRecords: number }> {
+  applyRetention(retentionMs: number, now = (this.opts.now ?? Date.now)()): Promise<TrimResult> {
     if (this.closing) return Promise.reject(this.closedError());
     const run = this.retention.then(() => this.retain(now - retentionMs));
     this.retention = run.catch(() => undefined);
@@ -245,7 +242,7 @@ export class ShardLog {
    * for a log whose only reader has consumed them, e.g. the log behind a Direct PUT stream once
    * delivery has committed past them. Serialized with retention.
    */
-  trimBefore(position: number): Promise<{ deletedSegments: number; deletedRecords: number }> {
+  trimBefore(position: number): Promise<TrimResult> {
     if (this.closing) return Promise.reject(this.closedError());
     const run = this.retention.then(() => {
       let n = 0;
@@ -256,11 +253,11 @@ export class ShardLog {
     return run;
   }
 
-  private async retain(cutoff: number): Promise<{ deletedSegments: number; deletedRecords: number }> {
+  private async retain(cutoff: number): Promise<TrimResult> {
     return this.dropOldest(await countExpired(this.ctx, this.segments, cutoff));
   }
 
-  private async dropOldest(expired: number): Promise<{ deletedSegments: number; deletedRecords: number }> {
+  private async dropOldest(expired: number): Promise<TrimResult> {
     if (expired === 0) return { deletedSegments: 0, deletedRecords: 0 };
     const gone = this.segments.slice(0, expired);
     this.segments = this.segments.slice(expired);

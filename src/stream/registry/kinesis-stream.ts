@@ -3,6 +3,7 @@ import type { AppendEntry } from '../../core/record.js';
 import { AwsTimestamp } from '../../core/timestamp.js';
 import { MAX_HASH_KEY, partitionKeyHash } from '../hash.js';
 import type { LogStream, ShardMeta } from '../log-stream.js';
+import { ShardClosedError } from '../log/index.js';
 import { decodeSequenceNumber, endingSequenceNumber, positionAfter, positionAt, recordSequenceNumber, startingSequenceNumber } from '../sequence.js';
 import { kinesisErrors } from './messages.js';
 import { ShardThrottle, type ShardLimits } from './shard-limits.js';
@@ -196,13 +197,35 @@ export class KinesisStream {
       g.idx.push(i);
       g.entries.push({ partitionKey: e.partitionKey, data: e.data });
     }
-    await Promise.all([...groups].map(async ([shard, g]) => {
-      const range = await this.log.appendBatch(shard.shardId, g.entries);
-      for (let k = 0; k < g.idx.length; k++) {
-        results[g.idx[k]] = { SequenceNumber: recordSequenceNumber(shard, range.first + k, range.arrivedAt), ShardId: shard.shardId };
-      }
-    }));
+    await Promise.all([...groups].map(([shard, g]) => this.appendGroup(shard, g.idx, g.entries, hashes, results)));
     return { results, failed };
+  }
+
+  /**
+   * Append one shard's records. On a shared backend another node may have closed the shard
+   * after we routed to it: nothing was stored, the stream's shards are reloaded by then, and the
+   * records are routed again (to the children), a few times at most.
+   */
+  private async appendGroup(shard: ShardMeta, idx: number[], entries: AppendEntry[], hashes: bigint[], results: PutResult[], attempt = 0): Promise<void> {
+    let range;
+    try {
+      range = await this.log.appendBatch(shard.shardId, entries);
+    } catch (err) {
+      if (!ShardClosedError.isInstance(err) || attempt >= 3) throw err;
+      const regrouped = new Map<ShardMeta, { idx: number[]; entries: AppendEntry[] }>();
+      for (let k = 0; k < idx.length; k++) {
+        const target = this.log.shardFor(hashes[idx[k]]);
+        let g = regrouped.get(target);
+        if (!g) regrouped.set(target, (g = { idx: [], entries: [] }));
+        g.idx.push(idx[k]);
+        g.entries.push(entries[k]);
+      }
+      await Promise.all([...regrouped].map(([s, g]) => this.appendGroup(s, g.idx, g.entries, hashes, results, attempt + 1)));
+      return;
+    }
+    for (let k = 0; k < idx.length; k++) {
+      results[idx[k]] = { SequenceNumber: recordSequenceNumber(shard, range.first + k, range.arrivedAt), ShardId: shard.shardId };
+    }
   }
 
   /** Check a PutRecord `SequenceNumberForOrdering` (our numbers always increase per shard, so it only needs to be valid). */
@@ -225,7 +248,8 @@ export class KinesisStream {
       throw kinesisErrors.iteratorTypeNeedsSequence(type, sequenceNumber !== undefined);
     }
     const log = this.log.log(shard.shardId);
-    const end = shard.endPosition ?? log.nextPosition;
+    // The current tip (on a shared backend other nodes append too).
+    const end = shard.endPosition ?? (await log.positions()).next;
     switch (type) {
       case 'TRIM_HORIZON':
         return { shard, position: await this.trimHorizon(shard) };

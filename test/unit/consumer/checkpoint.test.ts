@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileCheckpointStore, SHARD_END, latestCheckpoints } from '../../../src/stream/consumer/checkpoint.js';
+import { SHARD_END, latestCheckpoints } from '../../../src/stream/consumer/checkpoint.js';
 import { CheckpointJournal } from '../../../src/delivery/checkpoint/journal.js';
 import { LogStream } from '../../../src/stream/log-stream.js';
 import { tempDir } from '../../helpers/util.js';
@@ -19,21 +18,6 @@ describe('consumer checkpoints', () => {
     cleanups.push(d.remove);
     return d.path;
   }
-
-  it('persists positions and SHARD_END across reopen, and refuses to move backwards or past SHARD_END', async () => {
-    const path = join(await dir(), 'consumer', 'checkpoints.json');
-    const store = await FileCheckpointStore.open(path);
-    expect(store.checkpoint('shardId-000000000000')).toBeUndefined();
-    await Promise.all([store.set('shardId-000000000000', 5), store.set('shardId-000000000001', 3)]);
-    await store.set('shardId-000000000000', 12);
-    await store.set('shardId-000000000001', SHARD_END);
-    await expect(store.set('shardId-000000000000', 4)).rejects.toThrow(/behind 12/);
-    await expect(store.set('shardId-000000000001', 9)).rejects.toThrow(/SHARD_END/);
-
-    const reopened = await FileCheckpointStore.open(path);
-    expect(reopened.all()).toEqual({ 'shardId-000000000000': 12, 'shardId-000000000001': SHARD_END });
-    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ 'shardId-000000000000': 12, 'shardId-000000000001': SHARD_END });
-  });
 
   it('takes LATEST as the next position of open shards and SHARD_END for closed ones', async () => {
     const stream = await LogStream.create({ dir: join(await dir(), 'log'), fsync: false }, { name: 's', shardCount: 2, retentionHours: 24 });
