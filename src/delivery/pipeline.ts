@@ -99,7 +99,7 @@ export class DeliveryPipeline {
       this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream is gone: nothing is read');
       return;
     }
-    for (const pending of this.opts.journal.pending()) {
+    for (let pending of this.opts.journal.pending()) {
       const records = await this.readRanges(pending.ranges);
       if (records.length === 0) {
         // Everything it covered left the retention period while it waited.
@@ -107,7 +107,16 @@ export class DeliveryPipeline {
         await this.opts.journal.complete(pending.id);
         continue;
       }
-      this.launch(pending, records, oldestOf(records));
+      const oldestArrival = oldestOf(records);
+      if (targetKind(pending.target) !== this.opts.destination.kind) {
+        // Cut for a destination of another type (UpdateDestination switched it): plan it anew.
+        let bytes = 0;
+        for (const r of records) bytes += r.data.length;
+        const target = this.opts.destination.plan({ id: pending.id, ranges: pending.ranges, records, oldestArrival, bytes });
+        await this.opts.journal.replan(pending.id, target);
+        pending = { ...pending, target };
+      }
+      this.launch(pending, records, oldestArrival);
     }
     this.coordinator = new ShardCoordinator({
       stream: this.opts.stream,
@@ -425,6 +434,11 @@ export class DeliveryPipeline {
     await Promise.allSettled(this.settling.values());
     this.opts.journal.close();
   }
+}
+
+/** The destination type a journaled target was planned for (S3 targets predate the `kind` member). */
+function targetKind(target: Record<string, unknown>): string {
+  return typeof target.kind === 'string' ? target.kind : 's3';
 }
 
 function oldestOf(records: LogRecord[]): number {
