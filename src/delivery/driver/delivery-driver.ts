@@ -161,14 +161,20 @@ export class DeliveryDriver {
       this.opts.logger.info({ batch: batchId, attempt, retryable: next.length, errorCode: lastFailure[0].errorCode, errorMessage: lastFailure[0].errorMessage, retryInMs: delay }, 'delivery attempt failed; retrying');
       const before = this.clock.now();
       if (!(await this.clock.sleep(delay, signal))) throw new DeliveryStoppedError();
-      const budgetWait = await this.opts.budget.acquire(signal);
-      if (budgetWait === null) throw new DeliveryStoppedError();
-      if (budgetWait > 0) this.opts.onBudgetWait?.(budgetWait);
+      // Waiting for the retry budget ends with the retry duration.
+      const left = retry.durationMs() - (retry.window === 'from-first-attempt' ? used() : waited + this.clock.now() - before);
+      const deadline = new AbortController();
+      const timerDone = new AbortController();
+      void this.clock.sleep(Math.max(0, left), AbortSignal.any([signal, timerDone.signal])).then((ok) => ok && deadline.abort());
+      const budgetWait = await this.opts.budget.acquire(AbortSignal.any([signal, deadline.signal]));
+      timerDone.abort();
       waited += this.clock.now() - before;
-      if (budgetWait > 0 && retry.durationMs() - used() < 0) {
+      if (budgetWait === null) {
+        if (signal.aborted) throw new DeliveryStoppedError();
         giveUp('the retry duration ran out while waiting for the retry budget');
         break;
       }
+      if (budgetWait > 0) this.opts.onBudgetWait?.(budgetWait);
       pending = next;
     }
     return result;

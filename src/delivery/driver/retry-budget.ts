@@ -84,6 +84,11 @@ export class RetryBudget {
       this.waiting--;
     });
     this.line = turn;
-    return turn;
+    if (!signal) return turn;
+    // An aborted waiter answers at once; when its turn comes it takes nothing.
+    return Promise.race([turn, new Promise<null>((resolve) => {
+      if (signal.aborted) resolve(null);
+      else signal.addEventListener('abort', () => resolve(null), { once: true });
+    })]);
   }
 }
