@@ -458,7 +458,9 @@ export class DeliveryStreams {
   refreshGauges(): void {
     for (const l of this.live.values()) {
       if (!l.pipeline) continue;
-      this.opts.metrics.deliveryToS3DataFreshness.labels(l.def.name).set(l.pipeline.oldestUndeliveredAge() / 1000);
+      const age = l.pipeline.oldestUndeliveredAge() / 1000;
+      this.opts.metrics.deliveryToS3DataFreshness.labels(l.def.name).set(age);
+      if (l.def.destination.Redshift) this.opts.metrics.destination('Redshift').dataFreshness.labels(l.def.name).set(age);
     }
   }
 

@@ -132,16 +132,17 @@ export class RedshiftDestination implements Destination {
   async deliver(raw: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<DeliveryReceipt | void> {
     const t = raw as unknown as RedshiftTarget;
     const body = encoded.body as RedshiftBody;
-    const backup = body.source ? this.opts.sourceBackup.source(t.batchId, body.source) : undefined;
-    backup?.catch(() => undefined);
     // Staging follows S3's rules: a failure throws and the pipeline retries it until retention.
     await this.writer.put(t.object, body.object, encoded.records, encoded.bytes, signal);
     const manifestUrl = `s3://${t.object.bucket}/${t.manifestKey}`;
     const manifest = this.manifestBody(t);
     await this.writer.put({ ...t.object, key: t.manifestKey, compression: 'UNCOMPRESSED' }, [manifest], 0, 0, signal, 'application/json');
+    // The source backup runs alongside the COPY (started once staging can no longer throw).
+    const backup = body.source ? this.opts.sourceBackup.source(t.batchId, body.source) : undefined;
+    backup?.catch(() => undefined);
 
-    const oldest = body.source?.reduce((o, r) => Math.min(o, r.arrivedAt), Infinity) ?? 0;
-    const unit: SinkRecord = { recordId: t.batchId, data: Buffer.alloc(0), arrivedAt: oldest };
+    // COPY is one unit of work for the whole batch: one "record" for the driver, one outcome.
+    const unit: SinkRecord = { recordId: t.batchId, data: Buffer.alloc(0), arrivedAt: 0 };
     const result = await this.driver.deliver(this.copySink(t, manifestUrl, encoded), t.batchId, [unit], signal);
     if (result.failed.length > 0) await this.giveUp(t, manifest, result, encoded, signal);
     if (backup) return { durable: (await backup).durable };
