@@ -151,6 +151,8 @@ export class ObjectInput extends Transform {
 
   /** Split concatenated JSON objects (whitespace between them allowed) and emit one CSV row each. */
   private scanJson(chunk: Buffer): void {
+    // Rows of one input chunk go out as one chunk: COPY is fed in large writes, not one per row.
+    const rows: string[] = [];
     let start = this.depth > 0 ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
@@ -173,7 +175,7 @@ export class ObjectInput extends Transform {
         this.depth--;
         if (this.depth === 0) {
           this.pending.push(chunk.subarray(start, i + 1));
-          this.emitRow(Buffer.concat(this.pending).toString('utf8'));
+          rows.push(this.row(this.pending.length === 1 ? this.pending[0].toString('utf8') : Buffer.concat(this.pending).toString('utf8')));
           this.pending = [];
           start = -1;
         }
@@ -181,9 +183,11 @@ export class ObjectInput extends Transform {
     }
     if (this.depth > 0) this.pending.push(chunk.subarray(Math.max(0, start)));
     this.offset += chunk.length;
+    if (rows.length > 0) this.push(rows.join(''));
   }
 
-  private emitRow(text: string): void {
+  /** One CSV row (with its newline) from one JSON object's text. */
+  private row(text: string): string {
     try {
       JSON.parse(text);
     } catch (err) {
@@ -194,8 +198,8 @@ export class ObjectInput extends Transform {
       const idx = this.columnIndex!.get(this.o.jsonIgnoreCase ? key.toLowerCase() : key);
       if (idx !== undefined) fields[idx] = this.field(raw, idx);
     }
-    this.push(fields.join(',') + '\n');
     this.rowsOut++;
+    return fields.join(',') + '\n';
   }
 
   /** One CSV field from a raw JSON value: null → unquoted empty (NULL), everything else quoted. */
