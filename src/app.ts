@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import { AwsError } from './core/aws-error.js';
 import type { HydrantConfig } from './config/config.js';
 import { DeliveryStreams } from './delivery/delivery-streams.js';
@@ -17,6 +16,7 @@ import { createSigV4Verifier } from './ingest/auth/sigv4.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { createObjectStore } from '../sinks/s3/object-store.js';
+import { createSecretResolver } from './config/secrets.js';
 import type { CreateDeliveryStreamInput } from './delivery/validate-create.js';
 
 export interface RunningHydrant {
@@ -93,6 +93,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     fsync: config.fsync,
     directPutLimits: config.directPutLimits,
     kinesisStreams,
+    secrets: createSecretResolver(config.secrets),
+    delivery: config.delivery,
     now: opts.now,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
@@ -204,18 +206,7 @@ async function applyConfiguredStreams(ds: DeliveryStreams, streams: Record<strin
       if (!existing) {
         await ds.create(input);
         logger.info({ deliveryStream: name }, 'created from the config file');
-        continue;
-      }
-      const desc = ds.describe(name).DeliveryStreamDescription as { VersionId: string; Destinations: { DestinationId: string }[] };
-      const wanted = input.ExtendedS3DestinationConfiguration ?? input.S3DestinationConfiguration;
-      const current = ds.definition(name)?.destination.ExtendedS3;
-      if (wanted && !isDeepStrictEqual(wanted, current)) {
-        await ds.updateDestination({
-          DeliveryStreamName: name,
-          CurrentDeliveryStreamVersionId: desc.VersionId,
-          DestinationId: desc.Destinations[0].DestinationId,
-          ExtendedS3DestinationUpdate: wanted,
-        }, 'replace');
+      } else if (await ds.applyDefinition(input)) {
         logger.info({ deliveryStream: name }, 'destination updated from the config file');
       }
     } catch (err) {

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { S3DeliveryError } from './errors.js';
 import type { ObjectStore, PutObjectInput } from './object-store.js';
@@ -130,6 +131,20 @@ export class LocalObjectStore implements ObjectStore {
       return {};
     } catch (err) {
       if (tmp) await unlink(tmp).catch(() => undefined);
+      throw toS3DeliveryError(err);
+    }
+  }
+
+  async get(bucket: string, key: string, signal?: AbortSignal): Promise<Readable> {
+    try {
+      if (signal?.aborted) throw signal.reason;
+      const h = await open(this.pathFor(bucket, key), 'r');
+      return h.createReadStream({ signal });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new S3DeliveryError({ code: 'S3.NoSuchKey', retryable: true, throttling: false, fault: 'client', httpStatus: 404,
+          message: `The specified key does not exist: s3://${bucket}/${key}` });
+      }
       throw toS3DeliveryError(err);
     }
   }

@@ -4,6 +4,7 @@
  * retries and backoff.
  */
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { LocalObjectStore } from './local-store.js';
 import { SdkObjectStore, resolveS3Endpoint, type SdkObjectStoreOptions } from './sdk-store.js';
 
@@ -23,6 +24,11 @@ export interface ObjectStore {
   readonly description: string;
   /** One attempt; overwrites an existing key; throws S3DeliveryError on failure. */
   put(input: PutObjectInput): Promise<{ etag?: string }>;
+  /**
+   * Read an object as a stream (Redshift's COPY path reads staged objects back). One attempt;
+   * throws S3DeliveryError (`S3.NoSuchKey` for a missing object).
+   */
+  get(bucket: string, key: string, signal?: AbortSignal): Promise<Readable>;
   /** Health check: resolves when the bucket is reachable and writable-looking; throws S3DeliveryError. */
   headBucket(bucket: string, signal?: AbortSignal): Promise<void>;
   close(): void;

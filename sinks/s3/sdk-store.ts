@@ -5,7 +5,7 @@
  * and parts upload concurrently.
  */
 import { Readable } from 'node:stream';
-import { HeadBucketCommand, PutObjectCommand, S3Client, type PutObjectCommandInput, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, type PutObjectCommandInput, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { OBJECT_CONTENT_TYPE } from './compression-format.js';
 import { S3DeliveryError } from './errors.js';
@@ -117,6 +117,21 @@ export class SdkObjectStore implements ObjectStore {
       return { etag: out.ETag };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async get(bucket: string, key: string, signal?: AbortSignal): Promise<Readable> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      // In Node the SDK's streaming body is an IncomingMessage (a Readable).
+      return out.Body as Readable;
+    } catch (err) {
+      const e = toS3DeliveryError(err);
+      if ((err as { name?: string }).name === 'NoSuchKey' || e.code === 'S3.NoSuchBucket' && (err as { name?: string }).name !== 'NoSuchBucket') {
+        throw new S3DeliveryError({ code: 'S3.NoSuchKey', retryable: true, throttling: false, fault: 'client', httpStatus: 404,
+          message: `The specified key does not exist: s3://${bucket}/${key}` }, err);
+      }
+      throw e;
     }
   }
 

@@ -44,6 +44,41 @@ export interface HydrantConfig {
   logLevel?: string;
   /** The Kinesis Data Streams API on the same port. */
   kinesis?: KinesisConfig;
+  /**
+   * Secrets referenced by `SecretsManagerConfiguration.SecretARN`, keyed by ARN or secret name;
+   * each value is the secret's JSON (e.g. `{"username": "...", "password": "..."}` for Redshift).
+   * `HYDRANT_SECRET_<NAME>` environment variables work too (see src/config/secrets.ts).
+   */
+  secrets?: Record<string, unknown>;
+  /** Delivery to destinations other than S3. */
+  delivery?: DeliveryConfig;
+}
+
+/** Retry behaviour of the delivery driver and Redshift loads. */
+export interface DeliveryConfig {
+  /**
+   * Backoff between retries of a failed delivery attempt: the first retry waits up to
+   * `baseDelayMs` (full jitter), doubling per retry up to `maxDelayMs`. Default 1,000 / 60,000.
+   * The retry duration itself is each destination's `RetryOptions.DurationInSeconds`.
+   */
+  retry?: { baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * The per-destination retry budget: at most `capacity` retries at once, then `refillPerSecond`
+   * retries per second across all batches of the destination. Default 20 / 2.
+   */
+  retryBudget?: { capacity?: number; refillPerSecond?: number };
+  /** Backoff between retries of a failed S3 backup write (delivery pauses meanwhile). Default 500 / 30,000 ms. */
+  backupRetry?: { baseDelayMs?: number; maxDelayMs?: number };
+  redshift?: {
+    /**
+     * The table in the destination database where Hydrant records each loaded manifest, in the
+     * same transaction as its COPY, so a batch retried after a crash is never loaded twice.
+     * Created when missing. Default `hydrant_loaded_manifests` (the user's search path).
+     */
+    bookkeepingTable?: string;
+    /** An attempt (connect, COPY, commit) running longer than this is aborted and retried. Default 900,000 ms. */
+    attemptTimeoutMs?: number;
+  };
 }
 
 export interface KinesisConfig {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../util/atomic-file.js';
 import type { Checkpoint } from '../stream/consumer/checkpoint.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import type { RedshiftDestinationConfiguration } from '../../sinks/redshift/config.js';
 
 export type DeliveryStreamStatus = 'CREATING' | 'CREATING_FAILED' | 'DELETING' | 'DELETING_FAILED' | 'ACTIVE';
 
@@ -24,7 +25,7 @@ export interface DeliveryStreamDefinition {
   lastUpdatedAt?: number;
   destinationId: string;
   /** The destination as given (input shapes); defaults are applied when read. */
-  destination: { ExtendedS3: ExtendedS3DestinationConfiguration; legacyS3?: boolean };
+  destination: DestinationDefinition;
   directPutSource?: { ThroughputHintInMBs?: number };
   /** Set for a `KinesisStreamAsSource` stream. */
   kinesisSource?: KinesisSourceDefinition;
@@ -32,6 +33,24 @@ export interface DeliveryStreamDefinition {
   tags: Tag[];
   /** Backing stream shards (Direct PUT). */
   shardCount: number;
+}
+
+/**
+ * A delivery stream's one destination, keyed by the API member name without
+ * `DestinationConfiguration` (exactly one member is set). `legacyS3` marks an S3 destination
+ * created with the legacy `S3DestinationConfiguration` shape.
+ */
+export interface DestinationDefinition {
+  ExtendedS3?: ExtendedS3DestinationConfiguration;
+  legacyS3?: boolean;
+  Redshift?: RedshiftDestinationConfiguration;
+}
+
+/** Which destination a definition has. */
+export type DestinationType = 'ExtendedS3' | 'Redshift';
+
+export function destinationType(d: DestinationDefinition): DestinationType {
+  return d.Redshift ? 'Redshift' : 'ExtendedS3';
 }
 
 /** The Kinesis data stream a delivery stream reads, and where reading started. */

@@ -1,4 +1,5 @@
 import { randomUUID, createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AwsError, invalidArgument, limitExceeded, resourceInUse, resourceNotFound, serviceUnavailable } from '../core/aws-error.js';
@@ -11,15 +12,19 @@ import { expandAggregate } from '../stream/consumer/kpl.js';
 import { InProcessLeaseStore } from '../stream/consumer/lease.js';
 import type { KinesisStream } from '../stream/registry/kinesis-stream.js';
 import type { KinesisStreams } from '../stream/registry/kinesis-streams.js';
-import { DeliveryStreamCatalog, type DeliveryStreamDefinition, type KinesisSourceDefinition, type Tag } from './catalog.js';
+import { DeliveryStreamCatalog, destinationType, type DeliveryStreamDefinition, type DestinationDefinition, type KinesisSourceDefinition, type Tag } from './catalog.js';
 import { CheckpointJournal } from './checkpoint/journal.js';
 import { describeDeliveryStream } from './describe.js';
-import { S3Destination } from './destinations/s3.js';
-import { mergeS3Update, resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import { mergeS3Update, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
+import { RedshiftLoader } from '../../sinks/redshift/loader.js';
+import { mergeRedshiftUpdate, type RedshiftDestinationConfiguration, type RedshiftDestinationUpdate } from '../../sinks/redshift/config.js';
+import type { DeliveryConfig } from '../config/config.js';
+import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
+import { createDestination } from './destination-factory.js';
 import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
-import { checkCreateInput, checkS3Destination, checkSource, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
+import { checkCreateInput, checkDestination, checkSource, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
 
 export interface DeliveryStreamsOptions {
   dataDir: string;
@@ -40,6 +45,10 @@ export interface DeliveryStreamsOptions {
   directPutLimits?: DirectPutLimits;
   /** The Kinesis data streams `KinesisStreamAsSource` delivery streams read. */
   kinesisStreams?: KinesisStreams;
+  /** Resolves `SecretsManagerConfiguration.SecretARN` (default: `HYDRANT_SECRET_*` environment variables only). */
+  secrets?: SecretResolver;
+  /** Retry, backup and Redshift settings of the delivery driver. */
+  delivery?: DeliveryConfig;
   now?: () => number;
 }
 
@@ -93,10 +102,15 @@ export class DeliveryStreams {
   /** Shard leases of every pipeline of this node (each pipeline keys them by its incarnation). */
   private readonly leases = new InProcessLeaseStore();
   private readonly leaseOwner = `hydrant-${randomUUID()}`;
+  private readonly secrets: SecretResolver;
+  /** One loader for every Redshift destination of the node. */
+  private readonly redshiftLoader: RedshiftLoader;
 
   private constructor(private readonly opts: DeliveryStreamsOptions) {
     this.catalog = DeliveryStreamCatalog.open(opts.dataDir);
     this.now = opts.now ?? Date.now;
+    this.secrets = opts.secrets ?? createSecretResolver();
+    this.redshiftLoader = new RedshiftLoader({ store: opts.objectStore, bookkeepingTable: opts.delivery?.redshift?.bookkeepingTable ?? 'hydrant_loaded_manifests' });
   }
 
   static async open(opts: DeliveryStreamsOptions): Promise<DeliveryStreams> {
@@ -128,16 +142,32 @@ export class DeliveryStreams {
     const logOpts = { dir: join(this.streamDir(def.name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger };
     const stream = source ? source.log : (fresh ? undefined : await LogStream.open(logOpts))
       ?? await LogStream.create(logOpts, { name: def.name, shardCount: def.shardCount, retentionHours: this.opts.retentionHours ?? 24 });
+    const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
+    const limits = this.opts.directPutLimits;
+    const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
+    const live: Live = { def, stream, nextShard: 0, recordIdPrefixes: prefixes, limiter } as Live;
+    this.live.set(def.name, live);
+    await this.startPipeline(live, source);
+    return live;
+  }
+
+  /** Start (or, after the destination changed type, restart) the delivery pipeline of a stream. */
+  private async startPipeline(live: Live, source = live.def.kinesisSource && this.kinesisSourceOf(live.def.kinesisSource)): Promise<void> {
+    const def = live.def;
+    const stream = live.stream;
     const journal = await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
-    const destination = new S3Destination({
-      streamName: def.name,
-      current: () => {
-        const l = this.live.get(def.name);
-        const d = l ? l.def : def;
-        return { config: resolveS3Destination(d.destination.ExtendedS3), version: d.versionId };
-      },
+    const current = () => {
+      const l = this.live.get(def.name);
+      return l && l.def.incarnation === def.incarnation ? l.def : def;
+    };
+    const destination = createDestination({
+      current,
       store: this.opts.objectStore,
       metrics: this.opts.metrics,
+      logger: this.opts.logger.child({ deliveryStream: def.name }),
+      secrets: this.secrets,
+      redshiftLoader: this.redshiftLoader,
+      delivery: this.opts.delivery,
     });
     const pipeline = new DeliveryPipeline({
       name: def.name,
@@ -153,13 +183,9 @@ export class DeliveryStreams {
       leaseOwner: this.leaseOwner,
       ...(source && def.kinesisSource ? kinesisReading(def.kinesisSource, source) : {}),
     });
-    const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
-    const limits = this.opts.directPutLimits;
-    const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
-    const live: Live = { def, stream, pipeline, nextShard: 0, recordIdPrefixes: prefixes, limiter, journal };
-    this.live.set(def.name, live);
+    live.pipeline = pipeline;
+    live.journal = journal;
     await pipeline.start();
-    return live;
   }
 
   /** A Kinesis-sourced delivery stream whose source is gone: it can be described, updated and deleted, and reads nothing. */
@@ -213,7 +239,7 @@ export class DeliveryStreams {
 
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
-    const s3 = checkCreateInput(input);
+    const destination = checkCreateInput(input, this.secrets);
     const source = checkSource(input);
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
     if (this.live.size >= (this.opts.maxStreams ?? 5000)) throw limitExceeded(`You have already consumed your firehose quota of ${this.opts.maxStreams ?? 5000} hoses. Firehose names: ${[...this.live.keys()].slice(0, 10).join(', ')}...`);
@@ -229,7 +255,7 @@ export class DeliveryStreams {
       versionId: 1,
       createdAt: this.now(),
       destinationId: DESTINATION_ID,
-      destination: { ExtendedS3: s3.config, legacyS3: s3.legacy || undefined },
+      destination,
       directPutSource: kinesisSource ? undefined : input.DirectPutSourceConfiguration,
       kinesisSource,
       tags: input.Tags ?? [],
@@ -257,7 +283,9 @@ export class DeliveryStreams {
     }
     this.opts.logger.info({
       deliveryStream: name,
-      destination: `s3://${s3.config.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${s3.config.Prefix ?? ''}`,
+      destination: destination.Redshift
+        ? destination.Redshift.ClusterJDBCURL
+        : `s3://${destination.ExtendedS3!.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${destination.ExtendedS3!.Prefix ?? ''}`,
       ...(kinesisSource ? { source: kinesisSource.KinesisStreamARN } : {}),
     }, 'delivery stream created');
     return { DeliveryStreamARN: arn };
@@ -304,25 +332,48 @@ export class DeliveryStreams {
   async updateDestination(input: {
     DeliveryStreamName: string; CurrentDeliveryStreamVersionId: string; DestinationId: string;
     ExtendedS3DestinationUpdate?: Partial<ExtendedS3DestinationConfiguration>; S3DestinationUpdate?: Partial<ExtendedS3DestinationConfiguration>;
+    RedshiftDestinationUpdate?: RedshiftDestinationUpdate;
     [other: string]: unknown;
-  }, mode: 'merge' | 'replace' = 'merge'): Promise<void> {
+  }): Promise<void> {
     const live = this.getRunning(input.DeliveryStreamName);
     const def = live.def;
     if (input.CurrentDeliveryStreamVersionId !== String(def.versionId)) {
       throw new AwsError('ConcurrentModificationException', `Cannot update firehose: ${def.name} since the current version id: ${def.versionId} and the specified version id: ${input.CurrentDeliveryStreamVersionId} do not match`);
     }
     if (input.DestinationId !== def.destinationId) throw invalidArgument(`Destination Id ${input.DestinationId} not found for Firehose ${def.name}.`);
-    const otherUpdates = Object.keys(input).filter((k) => k.endsWith('DestinationUpdate') && k !== 'ExtendedS3DestinationUpdate' && k !== 'S3DestinationUpdate' && input[k] !== undefined);
-    if (otherUpdates.length > 0) throw invalidArgument(`${otherUpdates[0]} is not supported by this Hydrant version; only S3 destinations are.`);
-    const update = input.ExtendedS3DestinationUpdate ?? input.S3DestinationUpdate;
-    if (!update) throw invalidArgument('Exactly one destination update is required.');
-    const merged = mode === 'replace' ? (update as ExtendedS3DestinationConfiguration) : mergeS3Update(def.destination.ExtendedS3, update);
-    checkS3Destination(merged, 'extendedS3DestinationUpdate');
+    const updates = Object.keys(input).filter((k) => k.endsWith('DestinationUpdate') && input[k] !== undefined);
+    if (updates.length !== 1) throw invalidArgument('Exactly one destination update is required.');
+    await this.replaceDestination(live, updatedDestination(def.destination, updates[0], input[updates[0]]));
+  }
+
+  /**
+   * Apply a delivery stream definition from the config file to an existing stream: its
+   * destination replaces the current one (a new VersionId) when it differs.
+   */
+  async applyDefinition(input: CreateDeliveryStreamInput): Promise<boolean> {
+    const live = this.getRunning(input.DeliveryStreamName);
+    const wanted = checkCreateInput(input, this.secrets);
+    if (isDeepStrictEqual(wanted, live.def.destination)) return false;
+    await this.replaceDestination(live, wanted);
+    return true;
+  }
+
+  /** Check, save and switch to a new destination; a change of destination type restarts delivery. */
+  private async replaceDestination(live: Live, next: DestinationDefinition): Promise<void> {
+    checkDestination(next, this.secrets);
+    const def = live.def;
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
-    const next: DeliveryStreamDefinition = { ...def, destination: { ...def.destination, ExtendedS3: merged }, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
-    await this.catalog.save(next);
-    live.def = next;
-    live.pipeline?.refreshLimits();
+    const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
+    await this.catalog.save(updated);
+    live.def = updated;
+    if (destinationType(next) === destinationType(def.destination) || !live.pipeline) {
+      live.pipeline?.refreshLimits();
+      return;
+    }
+    // Batches in flight stay pending in the journal and are planned anew for the new destination.
+    await live.pipeline.stop();
+    await this.startPipeline(live);
+    this.opts.logger.info({ deliveryStream: def.name, from: destinationType(def.destination), to: destinationType(next) }, 'destination type changed: delivery restarted');
   }
 
   async tag(name: string, tags: Tag[]): Promise<void> {
@@ -407,7 +458,9 @@ export class DeliveryStreams {
   refreshGauges(): void {
     for (const l of this.live.values()) {
       if (!l.pipeline) continue;
-      this.opts.metrics.deliveryToS3DataFreshness.labels(l.def.name).set(l.pipeline.oldestUndeliveredAge() / 1000);
+      const age = l.pipeline.oldestUndeliveredAge() / 1000;
+      this.opts.metrics.deliveryToS3DataFreshness.labels(l.def.name).set(age);
+      if (l.def.destination.Redshift) this.opts.metrics.destination('Redshift').dataFreshness.labels(l.def.name).set(age);
     }
   }
 
@@ -442,5 +495,41 @@ export class DeliveryStreams {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await Promise.all([...this.live.values()].map((l) => l.pipeline?.stop()));
     await Promise.all([...this.live.values()].filter((l) => l.stream && !l.def.kinesisSource).map((l) => l.stream.close()));
+  }
+}
+
+/**
+ * The destination after an UpdateDestination member: the same destination type merges
+ * member-wise; another type replaces the destination, so the update must hold every member the
+ * new type requires (AWS's rule).
+ */
+function updatedDestination(current: DestinationDefinition, member: string, update: unknown): DestinationDefinition {
+  if (member === 'ExtendedS3DestinationUpdate' || member === 'S3DestinationUpdate') {
+    const u = update as Partial<ExtendedS3DestinationConfiguration>;
+    if (current.ExtendedS3) return { ...current, ExtendedS3: mergeS3Update(current.ExtendedS3, u) };
+    requireMembers(member, u, ['RoleARN', 'BucketARN']);
+    return { ExtendedS3: u as ExtendedS3DestinationConfiguration, ...(member === 'S3DestinationUpdate' ? { legacyS3: true } : {}) };
+  }
+  if (member === 'RedshiftDestinationUpdate') {
+    const u = update as RedshiftDestinationUpdate;
+    if (current.Redshift) {
+      const merged = mergeRedshiftUpdate(current.Redshift, u);
+      if (typeof merged === 'string') throw invalidArgument(merged);
+      return { Redshift: merged };
+    }
+    requireMembers(member, u, ['RoleARN', 'ClusterJDBCURL', 'CopyCommand', 'S3Update']);
+    requireMembers(`${member}.S3Update`, u.S3Update!, ['RoleARN', 'BucketARN']);
+    requireMembers(`${member}.CopyCommand`, u.CopyCommand!, ['DataTableName']);
+    const { S3Update, S3BackupUpdate, ...rest } = u;
+    return { Redshift: { ...rest, S3Configuration: S3Update, ...(S3BackupUpdate ? { S3BackupConfiguration: S3BackupUpdate } : {}) } as RedshiftDestinationConfiguration };
+  }
+  throw invalidArgument(`${member} is not supported by this Hydrant version; supported: ExtendedS3DestinationUpdate, S3DestinationUpdate, RedshiftDestinationUpdate.`);
+}
+
+function requireMembers(where: string, value: object, members: string[]): void {
+  for (const m of members) {
+    if ((value as Record<string, unknown>)[m] === undefined) {
+      throw invalidArgument(`${where}.${m} is required when UpdateDestination changes the destination type (the new destination replaces the old one).`);
+    }
   }
 }

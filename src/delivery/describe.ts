@@ -1,23 +1,27 @@
-import type { DeliveryStreamDefinition } from './catalog.js';
-import { resolveS3Destination } from './destinations/s3-config.js';
+import type { DeliveryStreamDefinition, DestinationDefinition } from './catalog.js';
+import { resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import { describeS3Configuration } from '../backup/backup-config.js';
+import { describeRedshiftDestination } from '../../sinks/redshift/config.js';
 
-/** `DeliveryStreamDescription` as AWS returns it: every default filled, epoch-second timestamps. */
-export function describeDeliveryStream(def: DeliveryStreamDefinition): Record<string, unknown> {
-  const s3 = resolveS3Destination(def.destination.ExtendedS3);
-  const legacyMirror = {
-    RoleARN: s3.RoleARN,
-    BucketARN: s3.BucketARN,
-    Prefix: s3.Prefix,
-    ...(s3.ErrorOutputPrefix !== undefined ? { ErrorOutputPrefix: s3.ErrorOutputPrefix } : {}),
-    BufferingHints: s3.BufferingHints,
-    CompressionFormat: s3.CompressionFormat,
-    EncryptionConfiguration: s3.EncryptionConfiguration,
-    CloudWatchLoggingOptions: s3.CloudWatchLoggingOptions,
-  };
+/** The members of a `DestinationDescription` besides `DestinationId`. */
+function describeDestination(d: DestinationDefinition): Record<string, unknown> {
+  if (d.Redshift) return { RedshiftDestinationDescription: describeRedshiftDestination(d.Redshift) };
+  return describeS3(d.ExtendedS3!);
+}
+
+/** An S3 destination: the extended description and AWS's legacy-shaped mirror of it. */
+function describeS3(cfg: ExtendedS3DestinationConfiguration): Record<string, unknown> {
+  const s3 = resolveS3Destination(cfg);
+  const legacyMirror = describeS3Configuration(s3);
   const extended: Record<string, unknown> = { ...legacyMirror, S3BackupMode: s3.S3BackupMode };
   for (const k of ['ProcessingConfiguration', 'DataFormatConversionConfiguration', 'DynamicPartitioningConfiguration', 'FileExtension', 'CustomTimeZone'] as const) {
     if (s3[k] !== undefined) extended[k] = s3[k];
   }
+  return { S3DestinationDescription: legacyMirror, ExtendedS3DestinationDescription: extended };
+}
+
+/** `DeliveryStreamDescription` as AWS returns it: every default filled, epoch-second timestamps. */
+export function describeDeliveryStream(def: DeliveryStreamDefinition): Record<string, unknown> {
   const description: Record<string, unknown> = {
     DeliveryStreamName: def.name,
     DeliveryStreamARN: def.arn,
@@ -35,11 +39,7 @@ export function describeDeliveryStream(def: DeliveryStreamDefinition): Record<st
         },
       }
       : { DirectPutSourceDescription: def.directPutSource ?? {} },
-    Destinations: [{
-      DestinationId: def.destinationId,
-      S3DestinationDescription: legacyMirror,
-      ExtendedS3DestinationDescription: extended,
-    }],
+    Destinations: [{ DestinationId: def.destinationId, ...describeDestination(def.destination) }],
     HasMoreDestinations: false,
   };
   if (def.lastUpdatedAt !== undefined) description.LastUpdateTimestamp = def.lastUpdatedAt / 1000;

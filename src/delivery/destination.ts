@@ -20,10 +20,25 @@ export interface CutBatch {
 }
 
 /**
+ * Returned by `deliver` when some of the batch went to a buffered S3 backup: the batch's
+ * checkpoint waits for `durable` (the backup object is written), while the pipeline already
+ * goes on with other batches.
+ */
+export interface DeliveryReceipt {
+  durable: Promise<void>;
+}
+
+/**
  * What the delivery pipeline needs from a destination. `plan` fixes everything that makes a
  * delivery reproducible (bucket, key, compression, ...) when a batch is cut; it is stored in
  * the checkpoint journal so a replay after a crash writes to exactly the same place.
- * `deliver` makes ONE attempt; the pipeline owns retries and backoff.
+ *
+ * `deliver` brings the batch as far as the destination's rules allow. A throw means "try the
+ * whole batch again later": the pipeline retries it with backoff until the records leave the
+ * retention period (Firehose's rule for S3, whose destination makes one attempt per call, and
+ * for Redshift's staging in S3). Destinations behind the delivery driver (`DestinationSink`,
+ * Redshift's COPY) retry within `RetryOptions` themselves and resolve once every record is
+ * delivered or handed to the S3 backup.
  */
 export interface Destination {
   readonly kind: string;
@@ -34,7 +49,9 @@ export interface Destination {
    * it, and the per-record objects can be released while the batch is in flight.
    */
   encode(target: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch>;
-  deliver(target: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void>;
+  deliver(target: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void | DeliveryReceipt>;
+  /** Write buffered backups now and wait for them (the pipeline drains on SIGTERM). */
+  flush?(): Promise<void>;
   /** Called once per failed attempt, for logs and metrics; returns a short error code. */
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean };
   close(): Promise<void>;

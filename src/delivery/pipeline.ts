@@ -7,9 +7,9 @@ import { ShardCoordinator, type ShardOutcome, type ShardTask } from '../stream/c
 import { InProcessLeaseStore, type LeaseStore } from '../stream/consumer/lease.js';
 import { isReadToEnd } from '../stream/consumer/lineage.js';
 import { Batcher } from './buffer/batcher.js';
-import { backoffDelay, sleep } from './backoff.js';
+import { backoffDelay, sleep } from '../util/backoff.js';
 import type { CheckpointJournal, PendingBatch } from './checkpoint/journal.js';
-import type { CutBatch, Destination, EncodedBatch } from './destination.js';
+import type { CutBatch, DeliveryReceipt, Destination, EncodedBatch } from './destination.js';
 
 export interface PipelineOptions {
   /** Delivery stream name (logs) and an id that differs between incarnations of the same name. */
@@ -58,6 +58,12 @@ export class DeliveryPipeline {
   private readonly batcher: Batcher<LogRecord>;
   /** Per shard, the positions in the batcher (contiguous: each shard's reader adds in order). */
   private openRanges = new Map<string, ShardRange>();
+  /**
+   * Per shard, the records in the batcher. A batch lists them shard by shard (in range order),
+   * which is also the order a replay reads them back in: a record's place in its batch, and so
+   * its `recordId`, is the same on every attempt and after a crash.
+   */
+  private openRecords = new Map<string, LogRecord[]>();
   /** Arrival time of the oldest record in the batcher (Infinity when empty). */
   /** Set once by `stop`: no timer, cut or journal write may happen after it. */
   private get stopped(): boolean {
@@ -65,7 +71,10 @@ export class DeliveryPipeline {
   }
   private readonly now: () => number;
   private readonly maxInFlight: number;
-  private readonly inFlight = new Map<string, { batch: PendingBatch; oldestArrival: number; done: Promise<void> }>();
+  /** Batches being delivered: each holds a slot until the destination is done with it. */
+  private readonly inFlight = new Map<string, { batch: PendingBatch; oldestArrival: number; delivered: Promise<unknown> }>();
+  /** Every batch not yet completed in the journal, including those waiting for a buffered backup. */
+  private readonly settling = new Map<string, Promise<void>>();
   private slotWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly stopReading = new AbortController();
@@ -90,7 +99,7 @@ export class DeliveryPipeline {
       this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream is gone: nothing is read');
       return;
     }
-    for (const pending of this.opts.journal.pending()) {
+    for (let pending of this.opts.journal.pending()) {
       const records = await this.readRanges(pending.ranges);
       if (records.length === 0) {
         // Everything it covered left the retention period while it waited.
@@ -98,7 +107,16 @@ export class DeliveryPipeline {
         await this.opts.journal.complete(pending.id);
         continue;
       }
-      this.launch(pending, records, oldestOf(records));
+      const oldestArrival = oldestOf(records);
+      if (targetKind(pending.target) !== this.opts.destination.kind) {
+        // Cut for a destination of another type (UpdateDestination switched it): plan it anew.
+        let bytes = 0;
+        for (const r of records) bytes += r.data.length;
+        const target = this.opts.destination.plan({ id: pending.id, ranges: pending.ranges, records, oldestArrival, bytes });
+        await this.opts.journal.replan(pending.id, target);
+        pending = { ...pending, target };
+      }
+      this.launch(pending, records, oldestArrival);
     }
     this.coordinator = new ShardCoordinator({
       stream: this.opts.stream,
@@ -181,9 +199,7 @@ export class DeliveryPipeline {
           const size = record.data.length;
           if (this.batcher.wouldOverflow(size)) await this.cut();
           if (record.arrivedAt < this.batcherOldest) this.batcherOldest = record.arrivedAt;
-          const range = this.openRanges.get(shardId);
-          if (range) range.last = record.position;
-          else this.openRanges.set(shardId, { shardId, first: record.position, last: record.position });
+          this.extendRange(shardId, record.position).push(record);
           if (this.batcher.add(record, size)) await this.cut();
         }
         pos = records[records.length - 1].position + 1;
@@ -205,12 +221,26 @@ export class DeliveryPipeline {
     for (const item of items) size += item.data.length;
     if (this.batcher.wouldOverflow(size)) await this.cut();
     if (source.arrivedAt < this.batcherOldest) this.batcherOldest = source.arrivedAt;
-    const range = this.openRanges.get(shardId);
-    if (range) range.last = source.position;
-    else this.openRanges.set(shardId, { shardId, first: source.position, last: source.position });
+    const open = this.extendRange(shardId, source.position);
     let full = false;
-    for (const item of items) full = this.batcher.add(item, item.data.length);
+    for (const item of items) {
+      open.push(item);
+      full = this.batcher.add(item, item.data.length);
+    }
     if (full) await this.cut();
+  }
+
+  /** Extend the shard's open range to `position`; returns the shard's list of buffered records. */
+  private extendRange(shardId: string, position: number): LogRecord[] {
+    const range = this.openRanges.get(shardId);
+    if (range) {
+      range.last = position;
+      return this.openRecords.get(shardId)!;
+    }
+    this.openRanges.set(shardId, { shardId, first: position, last: position });
+    const list: LogRecord[] = [];
+    this.openRecords.set(shardId, list);
+    return list;
   }
 
   /**
@@ -255,12 +285,14 @@ export class DeliveryPipeline {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const { items: records, bytes } = this.batcher.flush();
+    const { bytes } = this.batcher.flush();
     const oldestArrival = this.batcherOldest;
     const ranges = [...this.openRanges.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
+    const records = ranges.length === 1 ? this.openRecords.get(ranges[0].shardId)! : ranges.flatMap((r) => this.openRecords.get(r.shardId)!);
     const ended = [...this.endsWithNextCut];
     this.batcherOldest = Infinity;
     this.openRanges = new Map();
+    this.openRecords = new Map();
     this.endsWithNextCut = new Set();
     if (records.length === 0) {
       if (ended.length > 0) await this.opts.journal.markEnded(ended);
@@ -288,20 +320,34 @@ export class DeliveryPipeline {
     while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
   }
 
+  /**
+   * Deliver a batch in the background. It holds a slot until the destination is done with it;
+   * its checkpoint is committed once what went to a buffered backup is durable too.
+   */
   private launch(batch: PendingBatch, records: LogRecord[], oldestArrival: number): void {
-    const done = this.deliverWithRetry(batch, records, oldestArrival)
-      .then(() => this.opts.journal.complete(batch.id))
+    const release = () => {
+      if (!this.inFlight.delete(batch.id)) return;
+      const waiters = this.slotWaiters;
+      this.slotWaiters = [];
+      for (const w of waiters) w();
+    };
+    const delivered = this.deliverWithRetry(batch, records, oldestArrival);
+    const done = delivered
+      .then(async (receipt) => {
+        release();
+        if (receipt) await receipt.durable;
+        await this.opts.journal.complete(batch.id);
+      })
       .catch((err) => this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: batch.id }, 'batch left pending; it is retried on restart'))
       .finally(() => {
-        this.inFlight.delete(batch.id);
-        const waiters = this.slotWaiters;
-        this.slotWaiters = [];
-        for (const w of waiters) w();
+        release();
+        this.settling.delete(batch.id);
       });
-    this.inFlight.set(batch.id, { batch, oldestArrival, done });
+    this.inFlight.set(batch.id, { batch, oldestArrival, delivered: delivered.catch(() => undefined) });
+    this.settling.set(batch.id, done);
   }
 
-  private async deliverWithRetry(batch: PendingBatch, source: LogRecord[], oldestArrival: number): Promise<void> {
+  private async deliverWithRetry(batch: PendingBatch, source: LogRecord[], oldestArrival: number): Promise<void | DeliveryReceipt> {
     const signal = this.stopDelivering.signal;
     let records: LogRecord[] | null = source;
     let encoded: EncodedBatch | null = null;
@@ -313,8 +359,7 @@ export class DeliveryPipeline {
           encoded = await this.opts.destination.encode(batch.target, records!);
           records = null; // the encoded body is all retries need
         }
-        await this.opts.destination.deliver(batch.target, encoded, signal);
-        return;
+        return await this.opts.destination.deliver(batch.target, encoded, signal);
       } catch (err) {
         const failure = this.opts.destination.describeFailure(err);
         const expired = this.now() - oldestArrival > this.opts.retentionMs();
@@ -360,7 +405,10 @@ export class DeliveryPipeline {
       // over to their children, which read what there is too.
       await this.coordinator?.drain();
       await this.cut();
-      await Promise.all([...this.inFlight.values()].map((f) => f.done));
+      await Promise.all([...this.inFlight.values()].map((f) => f.delivered));
+      // What went to buffered backups is written now rather than at the end of their intervals.
+      await this.opts.destination.flush?.();
+      await Promise.all(this.settling.values());
     })();
     const giveUp = new AbortController();
     const ok = await Promise.race([finished.then(() => true), sleep(timeoutMs, giveUp.signal).then(() => false)]);
@@ -380,10 +428,17 @@ export class DeliveryPipeline {
     await this.cutting;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    await Promise.allSettled([...this.inFlight.values()].map((f) => f.done));
-    this.opts.journal.close();
+    await Promise.allSettled([...this.inFlight.values()].map((f) => f.delivered));
+    // Closing the destination drops what its backup buffers hold (those batches stay pending).
     await this.opts.destination.close();
+    await Promise.allSettled(this.settling.values());
+    this.opts.journal.close();
   }
+}
+
+/** The destination type a journaled target was planned for (S3 targets predate the `kind` member). */
+function targetKind(target: Record<string, unknown>): string {
+  return typeof target.kind === 'string' ? target.kind : 's3';
 }
 
 function oldestOf(records: LogRecord[]): number {

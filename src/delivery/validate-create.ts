@@ -1,8 +1,10 @@
 import { invalidArgument } from '../core/aws-error.js';
 import { validateFileExtension, validatePrefixes } from '../../sinks/s3/key-layout.js';
 import { bucketFromArn } from '../../sinks/s3/object-store.js';
-import type { Tag } from './catalog.js';
+import type { DestinationDefinition, Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import type { SecretResolver } from '../config/secrets.js';
+import { checkRedshiftDestination, type RedshiftDestinationConfiguration } from '../../sinks/redshift/config.js';
 
 /** CreateDeliveryStream's input after model validation (members Hydrant reads). */
 export interface CreateDeliveryStreamInput {
@@ -15,6 +17,7 @@ export interface CreateDeliveryStreamInput {
   DeliveryStreamEncryptionConfigurationInput?: { KeyType?: string; KeyARN?: string };
   S3DestinationConfiguration?: ExtendedS3DestinationConfiguration;
   ExtendedS3DestinationConfiguration?: ExtendedS3DestinationConfiguration;
+  RedshiftDestinationConfiguration?: RedshiftDestinationConfiguration;
   Tags?: Tag[];
   [member: string]: unknown;
 }
@@ -57,11 +60,14 @@ export function checkSource(input: CreateDeliveryStreamInput): SourceInput {
   return { type, kinesis: { KinesisStreamARN: kinesis.KinesisStreamARN, RoleARN: kinesis.RoleARN } };
 }
 
+/** The destination members of CreateDeliveryStream this Hydrant version delivers to. */
+export const SUPPORTED_DESTINATIONS = ['ExtendedS3DestinationConfiguration', 'S3DestinationConfiguration', 'RedshiftDestinationConfiguration'] as const;
+
 /**
  * The semantic checks AWS makes after model validation (InvalidArgumentException). Returns the
- * S3 configuration to store (the legacy `S3DestinationConfiguration` is kept in the extended shape).
+ * destination to store (the legacy `S3DestinationConfiguration` is kept in the extended shape).
  */
-export function checkCreateInput(input: CreateDeliveryStreamInput): { config: ExtendedS3DestinationConfiguration; legacy: boolean } {
+export function checkCreateInput(input: CreateDeliveryStreamInput, secrets: SecretResolver): DestinationDefinition {
   const destinations = Object.keys(input).filter((k) => k.endsWith('DestinationConfiguration') && input[k] !== undefined && input[k] !== null);
   if (destinations.length !== 1) throw invalidArgument('Exactly one destination configuration is supported for a Firehose');
   checkSource(input);
@@ -69,17 +75,28 @@ export function checkCreateInput(input: CreateDeliveryStreamInput): { config: Ex
     throw invalidArgument('DeliveryStreamEncryptionConfigurationInput (server-side encryption of the stream) is not supported by this Hydrant version.');
   }
   const which = destinations[0];
-  if (which !== 'ExtendedS3DestinationConfiguration' && which !== 'S3DestinationConfiguration') {
-    throw invalidArgument(`${which} is not supported by this Hydrant version; use ExtendedS3DestinationConfiguration.`);
+  if (!(SUPPORTED_DESTINATIONS as readonly string[]).includes(which)) {
+    throw invalidArgument(`${which} is not supported by this Hydrant version; use ExtendedS3DestinationConfiguration or RedshiftDestinationConfiguration.`);
   }
-  const config = input[which] as ExtendedS3DestinationConfiguration;
-  const path = which === 'ExtendedS3DestinationConfiguration' ? 'extendedS3DestinationConfiguration' : 's3DestinationConfiguration';
-  checkS3Destination(config, path);
-  return { config, legacy: which === 'S3DestinationConfiguration' };
+  const dest: DestinationDefinition = which === 'RedshiftDestinationConfiguration'
+    ? { Redshift: input.RedshiftDestinationConfiguration }
+    : { ExtendedS3: input[which] as ExtendedS3DestinationConfiguration, ...(which === 'S3DestinationConfiguration' ? { legacyS3: true } : {}) };
+  checkDestination(dest, secrets);
+  return dest;
+}
+
+/** The checks of a destination (create, or the result of an update). */
+export function checkDestination(dest: DestinationDefinition, secrets: SecretResolver): void {
+  if (dest.Redshift) {
+    const problem = checkRedshiftDestination(dest.Redshift, secrets, COMPRESSION_NOW);
+    if (problem) throw invalidArgument(problem);
+    return;
+  }
+  checkS3Destination(dest.ExtendedS3!);
 }
 
 /** Checks of an S3 destination (create, or the merged result of an update). */
-export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration, _path: string): void {
+export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): void {
   try {
     bucketFromArn(cfg.BucketARN);
   } catch {

@@ -1,5 +1,14 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** One destination's `DeliveryTo<Destination>.*` metrics. */
+export interface DestinationMetrics {
+  records: Counter<'DeliveryStreamName'>;
+  bytes: Counter<'DeliveryStreamName'>;
+  attempts: Counter<'DeliveryStreamName'>;
+  success: Gauge<'DeliveryStreamName'>;
+  dataFreshness: Gauge<'DeliveryStreamName'>;
+}
+
 /**
  * Prometheus metrics named after Firehose's CloudWatch metrics (`AWS/Firehose`), with the
  * dot in names such as `DeliveryToS3.Records` written as `_` (Prometheus names allow no dots),
@@ -8,6 +17,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 export class Metrics {
   readonly registry = new Registry();
   private readonly label = ['DeliveryStreamName'] as const;
+  /** Every metric, for `removeStream` (declared before the metrics so it exists when they register). */
+  private readonly all: (Counter<'DeliveryStreamName'> | Gauge<'DeliveryStreamName'>)[] = [];
 
   readonly incomingBytes = this.counter('IncomingBytes', 'Bytes accepted by PutRecord and PutRecordBatch (decoded).');
   readonly incomingRecords = this.counter('IncomingRecords', 'Records accepted by PutRecord and PutRecordBatch.');
@@ -20,25 +31,56 @@ export class Metrics {
   readonly deliveryToS3Success = this.gauge('DeliveryToS3_Success', 'Successful S3 puts divided by attempted S3 puts since start (1 when nothing was attempted).');
   readonly deliveryToS3DataFreshness = this.gauge('DeliveryToS3_DataFreshness', 'Age in seconds of the oldest record not yet delivered to S3.');
   readonly recordsExpired = this.counter('RecordsExpired', 'Records dropped because they left the retention period before delivery (Hydrant-specific).');
+  readonly backupToS3Records = this.counter('BackupToS3_Records', 'Source records written to the S3 backup (S3BackupMode Enabled / All*).');
+  readonly backupToS3Bytes = this.counter('BackupToS3_Bytes', 'Source record bytes written to the S3 backup (before compression).');
+  readonly backupToS3Attempts = this.counter('BackupToS3_Attempts', 'Source-backup object writes attempted (Hydrant-specific; a retry counts again).');
+  readonly backupToS3Success = this.gauge('BackupToS3_Success', 'Successful source-backup object writes divided by attempted ones.');
+  readonly deliveryRetries = this.counter('DeliveryRetries', 'Retry attempts made by the delivery driver (Hydrant-specific).');
+  readonly retryBudgetWaits = this.counter('RetryBudgetWaits', 'Retries that waited because the destination retry budget was used up (Hydrant-specific).');
+  readonly deliveryFailedRecords = this.counter('DeliveryFailedRecords', 'Records the destination did not take after the retry duration (or rejected), handed to the S3 backup (Hydrant-specific).');
+  readonly backupWriteFailures = this.counter('BackupWriteFailures', 'Failed writes to the S3 backup; delivery pauses until the write succeeds (Hydrant-specific).');
+  readonly deliveryPausedForBackup = this.gauge('DeliveryPausedForBackup', '1 while delivery is paused because writing the S3 backup fails, else 0 (Hydrant-specific).');
+  private readonly destinations = new Map<string, DestinationMetrics>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'hydrant_' });
   }
 
   private counter(name: string, help: string): Counter<'DeliveryStreamName'> {
-    return new Counter({ name, help, labelNames: this.label, registers: [this.registry] });
+    const c = new Counter({ name, help, labelNames: this.label, registers: [this.registry] });
+    this.all.push(c);
+    return c;
   }
 
   private gauge(name: string, help: string): Gauge<'DeliveryStreamName'> {
-    return new Gauge({ name, help, labelNames: this.label, registers: [this.registry] });
+    const g = new Gauge({ name, help, labelNames: this.label, registers: [this.registry] });
+    this.all.push(g);
+    return g;
+  }
+
+  /**
+   * The `DeliveryTo<Destination>.*` metrics of a destination other than S3 (`Redshift`,
+   * `HttpEndpoint`, `Splunk`, `AmazonOpenSearchService`, ...), registered on first use.
+   */
+  destination(name: string): DestinationMetrics {
+    let m = this.destinations.get(name);
+    if (!m) {
+      const p = `DeliveryTo${name}`;
+      m = {
+        records: this.counter(`${p}_Records`, `Records delivered to ${name}.`),
+        bytes: this.counter(`${p}_Bytes`, `Bytes delivered to ${name}.`),
+        attempts: this.counter(`${p}_Attempts`, `Delivery attempts to ${name} (Hydrant-specific; a retry counts again).`),
+        success: this.gauge(`${p}_Success`, `Successful delivery attempts to ${name} divided by all attempts since start.`),
+        dataFreshness: this.gauge(`${p}_DataFreshness`, `Age in seconds of the oldest record not yet delivered to ${name}.`),
+      };
+      this.destinations.set(name, m);
+    }
+    return m;
   }
 
   /** Forget every series of a deleted delivery stream. */
   removeStream(name: string): void {
-    for (const m of [this.incomingBytes, this.incomingRecords, this.incomingPutRequests, this.throttledRecords,
-      this.deliveryToS3Records, this.deliveryToS3Bytes, this.deliveryToS3Objects, this.deliveryToS3Attempts, this.recordsExpired]) m.remove(name);
-    this.deliveryToS3Success.remove(name);
-    this.deliveryToS3DataFreshness.remove(name);
+    for (const m of this.all) m.remove(name);
   }
 
   text(): Promise<string> {

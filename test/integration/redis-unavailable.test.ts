@@ -18,8 +18,8 @@ describe('Redis unreachable', () => {
   beforeEach(async () => {
     prefix = uniquePrefix('fault');
     const target = new URL(REDIS_URL);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    node = await RedisBackend.connect({ url: proxy.url, keyPrefix: prefix, commandTimeoutMs: 2_000, watch: { blockMs: 500 } });
+    proxy = await startTcpProxy(Number(target.port || 6379), target.hostname);
+    node = await RedisBackend.connect({ url: `redis://127.0.0.1:${proxy.port}`, keyPrefix: prefix, commandTimeoutMs: 2_000, watch: { blockMs: 500 } });
     // A second client that always reaches Redis: what is really stored.
     direct = await testBackend({ keyPrefix: prefix });
     log = await node.openShardLog('s', 'shardId-000000000000');
@@ -28,13 +28,13 @@ describe('Redis unreachable', () => {
   afterEach(async () => {
     await node.close();
     await direct.close();
-    await proxy.close();
+    await proxy.stop();
     await deletePrefix(prefix);
   });
 
   it('appends and reads fail with a retryable error, store nothing, and work again once Redis is back', async () => {
     await log.appendBatch(recs(3, 'before'));
-    proxy.cut();
+    proxy.setDown(true);
     const failures = await Promise.all([log.appendBatch(recs(100, 'during')), log.read(0), log.positions()].map((p) => p.then(() => undefined, (e: unknown) => e)));
     for (const err of failures) {
       expect(LogUnavailableError.isInstance(err)).toBe(true);
@@ -42,7 +42,7 @@ describe('Redis unreachable', () => {
     }
     expect((await truth.positions()).next).toBe(3);
 
-    proxy.restore();
+    proxy.setDown(false);
     const range = await waitFor(() => log.appendBatch(recs(2, 'after')).catch(() => undefined), 20_000, 100);
     expect(range.first).toBe(3);
     expect((await truth.read(0)).map((r) => r.partitionKey)).toEqual(['before-0', 'before-1', 'before-2', 'after-0', 'after-1']);
@@ -52,18 +52,18 @@ describe('Redis unreachable', () => {
     await log.appendBatch(recs(1, 'before'));
     let woke = false;
     const waiting = log.waitForData(1).then(() => { woke = true; });
-    proxy.cut();
+    proxy.setDown(true);
     await new Promise((r) => setTimeout(r, 200));
     expect(woke).toBe(false);
-    proxy.restore();
+    proxy.setDown(false);
     await truth.appendBatch(recs(1, 'from-another-node'));
     await waiting;
     expect(woke).toBe(true);
   });
 
   it('a node that cannot reach Redis at start fails with the same retryable error', async () => {
-    proxy.cut();
-    const err = await RedisBackend.connect({ url: proxy.url, keyPrefix: prefix, connectTimeoutMs: 1_000 }).catch((e: unknown) => e);
+    proxy.setDown(true);
+    const err = await RedisBackend.connect({ url: `redis://127.0.0.1:${proxy.port}`, keyPrefix: prefix, connectTimeoutMs: 1_000 }).catch((e: unknown) => e);
     expect(LogUnavailableError.isInstance(err)).toBe(true);
     expect(String((err as Error).message)).toMatch(/cannot connect to Redis at redis:\/\/127\.0\.0\.1:\d+/);
   });

@@ -94,6 +94,14 @@ export class CheckpointJournal implements CheckpointSource {
     return this.persist();
   }
 
+  /** Give a pending batch a new target (its destination changed type before it was delivered). */
+  replan(id: string, target: Record<string, unknown>): Promise<void> {
+    const b = this.state.pending.find((p) => p.id === id);
+    if (!b) return Promise.resolve();
+    b.target = target;
+    return this.persist();
+  }
+
   has(id: string): boolean {
     return this.state.pending.some((b) => b.id === id);
   }

@@ -3,22 +3,16 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { BatchLimits } from '../buffer/batcher.js';
 import type { CutBatch, Destination, EncodedBatch } from '../destination.js';
 import { batchObjectId, evaluatePrefix, extensionFor, objectKey, seededRandomStrings, type CompressionFormat } from '../../../sinks/s3/key-layout.js';
-import { contentEncodingFor, OBJECT_CONTENT_TYPE } from '../../../sinks/s3/compression-format.js';
 import { bucketFromArn, type ObjectStore } from '../../../sinks/s3/object-store.js';
 import { S3DeliveryError } from '../../../sinks/s3/errors.js';
-import { compress } from '../../../sinks/s3/compress.js';
 import { classifyS3Error } from '../../../sinks/s3/retry.js';
+import { objectBody, S3ObjectWriter, type ObjectTarget } from './object-writer.js';
 import type { resolveS3Destination } from './s3-config.js';
 
 const MiB = 1024 * 1024;
 
 /** Where and how one batch is written: fixed when the batch is cut, replayed as-is after a crash. */
-interface S3Target {
-  bucket: string;
-  key: string;
-  compression: CompressionFormat;
-  kmsKeyArn?: string;
-}
+type S3Target = ObjectTarget;
 
 export interface S3DestinationOptions {
   streamName: string;
@@ -31,10 +25,11 @@ export interface S3DestinationOptions {
 /** Delivery to S3 (or the local object directory) in Firehose's key layout. */
 export class S3Destination implements Destination {
   readonly kind = 's3';
-  private attempts = 0;
-  private successes = 0;
+  private readonly writer: S3ObjectWriter;
 
-  constructor(private readonly opts: S3DestinationOptions) {}
+  constructor(private readonly opts: S3DestinationOptions) {
+    this.writer = new S3ObjectWriter(opts.streamName, opts.store, opts.metrics);
+  }
 
   limits(): BatchLimits {
     const hints = this.opts.current().config.BufferingHints;
@@ -68,41 +63,12 @@ export class S3Destination implements Destination {
   }
 
   async encode(raw: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch> {
-    const target = raw as unknown as S3Target;
-    const chunks = new Array<Buffer>(records.length);
-    let bytes = 0;
-    for (let i = 0; i < records.length; i++) {
-      chunks[i] = records[i].data;
-      bytes += chunks[i].length;
-    }
-    // Records are concatenated as they are (Firehose adds no delimiter). One contiguous body lets
-    // the per-record objects go while the batch is in flight; compression runs on the thread pool.
-    const body = target.compression === 'UNCOMPRESSED' ? [Buffer.concat(chunks, bytes)] : await compress(target.compression, chunks);
+    const { body, bytes } = await objectBody((raw as unknown as S3Target).compression, records);
     return { body, records: records.length, bytes };
   }
 
   async deliver(raw: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void> {
-    const target = raw as unknown as S3Target;
-    const name = this.opts.streamName;
-    this.attempts++;
-    this.opts.metrics.deliveryToS3Attempts.labels(name).inc();
-    try {
-      await this.opts.store.put({
-        bucket: target.bucket,
-        key: target.key,
-        body: encoded.body as Buffer[],
-        contentType: OBJECT_CONTENT_TYPE,
-        contentEncoding: contentEncodingFor(target.compression),
-        kmsKeyArn: target.kmsKeyArn,
-        signal,
-      });
-      this.successes++;
-    } finally {
-      this.opts.metrics.deliveryToS3Success.labels(name).set(this.successes / this.attempts);
-    }
-    this.opts.metrics.deliveryToS3Records.labels(name).inc(encoded.records);
-    this.opts.metrics.deliveryToS3Bytes.labels(name).inc(encoded.bytes);
-    this.opts.metrics.deliveryToS3Objects.labels(name).inc();
+    await this.writer.put(raw as unknown as S3Target, encoded.body as Buffer[], encoded.records, encoded.bytes, signal);
   }
 
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean } {
