@@ -24,10 +24,12 @@ export function isCompressionFormat(v: unknown): v is CompressionFormat {
 
 /**
  * The object-name extension: a non-empty `FileExtension` replaces (is not appended to) the
- * default for the compression format. Absent format = UNCOMPRESSED.
+ * default, which is `.parquet` for objects converted to Parquet (their compression is inside the
+ * file) and otherwise the compression format's. Absent format = UNCOMPRESSED.
  */
-export function extensionFor(format: CompressionFormat | undefined, fileExtension?: string | null): string {
+export function extensionFor(format: CompressionFormat | undefined, fileExtension?: string | null, converted?: 'parquet'): string {
   if (fileExtension) return fileExtension;
+  if (converted === 'parquet') return '.parquet';
   return DEFAULT_EXTENSION[format ?? 'UNCOMPRESSED'];
 }
 

@@ -188,7 +188,8 @@ export class RowReader {
         if (typeof v !== 'object' || Array.isArray(v)) throw new Malformed(`${path}: ${show(v)} is not an object (map)`);
         const out = new Map<unknown, unknown>();
         for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-          const key = this.value(k, type.key, `${path} key`);
+          // JSON object keys are always strings: a numeric or boolean key type reads them as text.
+          const key = this.value(type.key.kind === 'boolean' ? k === 'true' : NUMERIC.test(k) && type.key.kind !== 'string' ? Number(k) : k, type.key, `${path} key`);
           if (key === null) throw new Malformed(`${path}: map keys must not be null`);
           out.set(key, this.value(val, type.value, `${path}.${k}`));
         }

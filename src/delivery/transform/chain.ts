@@ -13,6 +13,7 @@ import type { JqEngine } from './jq/jq-engine.js';
 import { functionArn } from './lambda/function-resolver.js';
 import type { LambdaRuntime } from './lambda/lambda-runtime.js';
 import { runLambdaStage, type Invoke, type LambdaItem } from './lambda/lambda-stage.js';
+import { TransformAbortedError } from './errors.js';
 import { processCloudWatchLogs } from './processors/cloudwatch-logs.js';
 import { deaggregateRecord } from './processors/deaggregation.js';
 import { gunzipRecord } from './processors/decompression.js';
@@ -75,6 +76,7 @@ export class ProcessorChain {
   async process(batchId: string, inputs: readonly TransformInput[], signal?: AbortSignal): Promise<ProcessedRecord[]> {
     const cfg = this.opts.config;
     if (!cfg.enabled) return inputs.map((input, source) => ({ result: 'Ok', source, data: input.data }));
+    if (signal?.aborted) throw new TransformAbortedError();
     const items = this.split(batchId, inputs);
     if (cfg.lambda) await this.lambdaStep(items, signal);
     if (cfg.metadataExtraction) await this.extractionStep(items, signal);

@@ -132,6 +132,15 @@ describe('record format conversion to Parquet', () => {
     expect(rows.map((r) => (r.event_time as Date).toISOString())).toEqual(['2000-10-10T20:55:36.000Z', '2000-10-10T20:55:36.000Z']);
   });
 
+  it('map keys of numeric types are read from JSON object keys; decimals round half up to the scale', async () => {
+    const table = { databaseName: 'd', tableName: 't', versionId: '0', columns: [{ name: 'm', type: parseHiveType('map<int,string>') }, { name: 'd', type: parseHiveType('decimal(5,2)') }] };
+    const cfg = resolveFormatConversion(conversion('SNAPPY', { HiveJsonSerDe: {} }))!;
+    const out = await converter.convert(table, cfg, [json({ m: { 1: 'one', 22: 'two' }, d: 1.005 }), json({ d: -123.454 }), json({ d: 12345.6 })]);
+    expect(out.failures.map((f) => [f.index, f.errorMessage])).toEqual([[2, 'd: 12345.6 does not fit decimal(5,2)']]);
+    const rows = await parquetReadObjects({ file: asArrayBuffer(out.file!) });
+    expect(rows).toEqual([{ m: { 1: 'one', 22: 'two' }, d: 1.01 }, { m: null, d: -123.45 }]);
+  });
+
   it('builds the format-conversion-failed document', async () => {
     const table = await tables.get('analytics', 'events');
     const cfg = resolveFormatConversion(conversion('SNAPPY'))!;

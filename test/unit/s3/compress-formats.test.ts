@@ -132,6 +132,8 @@ describe('compression formats, checked by independent decoders', () => {
     expect(['UNCOMPRESSED', 'GZIP', 'ZIP', 'Snappy', 'HADOOP_SNAPPY', 'ZSTD'].map((f) => extensionFor(f as CompressionFormat)))
       .toEqual(['', '.gz', '.zip', '.snappy', '.hsnappy', '.zst']);
     expect(extensionFor('ZSTD', '.json.zst')).toBe('.json.zst');
+    expect(extensionFor('UNCOMPRESSED', undefined, 'parquet')).toBe('.parquet');
+    expect(extensionFor('UNCOMPRESSED', '.pq', 'parquet')).toBe('.pq');
     expect(contentEncodingFor('GZIP')).toBe('gzip');
     expect(contentEncodingFor('ZSTD')).toBe('zstd');
     expect(contentEncodingFor('ZIP')).toBeUndefined();

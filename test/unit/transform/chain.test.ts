@@ -5,6 +5,7 @@ import { RecordAggregator } from 'aws-kinesis-agg';
 import { ProcessorChain, type ProcessorChainOptions } from '../../../src/delivery/transform/chain.js';
 import { LambdaRuntime } from '../../../src/delivery/transform/lambda/lambda-runtime.js';
 import { JqCompileError, JqEngine } from '../../../src/delivery/transform/jq/jq-engine.js';
+import { TransformAbortedError } from '../../../src/delivery/transform/errors.js';
 import { resolveProcessingConfiguration, type ProcessorInput } from '../../../src/delivery/transform/processing-config.js';
 import { processingFailedDocument } from '../../../src/delivery/transform/failed-records.js';
 import type { ProcessedRecord, TransformInput } from '../../../src/delivery/transform/types.js';
@@ -100,6 +101,17 @@ describe('ProcessorChain', () => {
     expect(thrown[0]).toMatchObject({ result: 'ProcessingFailed', failure: { errorCode: 'Lambda.FunctionError', attemptsMade: 2 } });
     const exited = await chain([lambda('exits', { NumberOfRetries: '0' })]).process('b', inputs('a'));
     expect(exited[0]).toMatchObject({ result: 'ProcessingFailed', failure: { errorCode: 'Lambda.FunctionError', attemptsMade: 1 } });
+  });
+
+  it('stopping the chain mid-invocation reports nothing as failed: it throws TransformAbortedError', async () => {
+    const stop = new AbortController();
+    const running = chain([lambda('loop')]).process('b', inputs('a'), stop.signal);
+    stop.abort();
+    await expect(running).rejects.toBeInstanceOf(TransformAbortedError);
+    const jqStop = new AbortController();
+    jqStop.abort();
+    await expect(chain([processor('MetadataExtraction', { MetadataExtractionQuery: '{a:.a}', JsonParsingEngine: 'JQ-1.6' })], {}, true).process('b', inputs('{}'), jqStop.signal))
+      .rejects.toBeInstanceOf(TransformAbortedError);
   });
 
   it('retries a failed invocation and succeeds', async () => {

@@ -7,6 +7,7 @@
  */
 import { WorkerPool, WorkerTimeoutError } from '../../../util/worker-pool.js';
 import { workerScript } from '../../../util/worker-script.js';
+import { TransformAbortedError } from '../errors.js';
 import type { JqCompileFailure, JqResult, JqTask } from './jq-task.js';
 
 export type { JqResult } from './jq-task.js';
@@ -52,8 +53,8 @@ export class JqEngine {
 
   /**
    * The query's outputs for each JSON text, in order. Throws JqCompileError when the query does
-   * not compile. A chunk that times out or kills its worker yields an error result for each of
-   * its inputs.
+   * not compile, TransformAbortedError when `signal` aborts. A chunk that times out or kills its
+   * worker yields an error result for each of its inputs.
    */
   async evaluate(query: string, inputs: readonly string[], opts: { key?: string; signal?: AbortSignal } = {}): Promise<JqResult[]> {
     const chunks: string[][] = [];
@@ -94,7 +95,7 @@ export class JqEngine {
     try {
       out = await this.pool.run<JqResult[] | JqCompileFailure>(task, { key: opts.key, timeoutMs: this.timeoutMs, signal: opts.signal });
     } catch (err) {
-      if (opts.signal?.aborted) throw err;
+      if (opts.signal?.aborted) throw new TransformAbortedError();
       const error = err instanceof WorkerTimeoutError
         ? `the jq query did not finish within ${this.timeoutMs / 1000} s for a chunk of ${inputs.length} records`
         : `jq failed: ${(err as Error).message}`;

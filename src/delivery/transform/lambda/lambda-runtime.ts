@@ -90,7 +90,7 @@ export class LambdaRuntime {
         memoryLimitInMB: String(fn.memoryMb),
         logGroupName: `/aws/lambda/${fn.name}`,
         logStreamName: `hydrant/[$LATEST]${fn.version}`,
-        deadlineMs: Date.now() + fn.timeoutMs,
+        timeoutMs: fn.timeoutMs,
       },
     };
     try {

@@ -7,20 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { backoffDelay, sleep } from '../../backoff.js';
+import { TransformAbortedError } from '../errors.js';
 import type { KinesisRecordMetadata } from '../types.js';
+
+export { TransformAbortedError } from '../errors.js';
 import { MAX_INVOKE_PAYLOAD_BYTES, type InvokeOutcome } from './lambda-runtime.js';
 import { checkResponse } from './response.js';
-
-/**
- * The chain was stopped (its signal aborted) before every record had an outcome. Nothing is
- * reported as failed: the caller keeps the batch and processes it again later.
- */
-export class TransformAbortedError extends Error {
-  constructor() {
-    super('processing was stopped before it finished');
-    this.name = 'TransformAbortedError';
-  }
-}
 
 /** A record as the Lambda step sees it. */
 export interface LambdaItem {

@@ -9,8 +9,8 @@ export interface LambdaContextFields {
   memoryLimitInMB: string;
   logGroupName: string;
   logStreamName: string;
-  /** Epoch ms at which the invocation times out (`getRemainingTimeInMillis` counts down to it). */
-  deadlineMs: number;
+  /** The invocation's time limit; `getRemainingTimeInMillis` counts down from the moment the worker starts it. */
+  timeoutMs: number;
 }
 
 export interface LambdaTask {

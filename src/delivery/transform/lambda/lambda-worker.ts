@@ -53,10 +53,12 @@ function toError(value: unknown): Error {
 }
 
 function makeContext(fields: LambdaContextFields, callback: Callback): Record<string, unknown> {
+  const { timeoutMs, ...data } = fields;
+  const deadline = Date.now() + timeoutMs;
   return {
-    ...fields,
+    ...data,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, fields.deadlineMs - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: callback,
     succeed: (result: unknown) => callback(null, result),
     fail: (err: unknown) => callback(err ?? new Error('handled')),
