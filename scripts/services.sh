@@ -115,5 +115,21 @@ ensure_redis() {
   wait_until "Redis (127.0.0.1:6379)" redis_answers
 }
 
+# ------------------------------------------------------- independent decoders
+# The compression tests check every format with a decoder that is not Hydrant's: gzip, unzip
+# and zstd, and Debian's python3-snappy (run with /usr/bin/python3) for the two Snappy formats.
+tools_present() {
+  command -v gzip >/dev/null 2>&1 && command -v unzip >/dev/null 2>&1 && command -v zstd >/dev/null 2>&1 \
+    && [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import snappy' >/dev/null 2>&1
+}
+
+ensure_tools() {
+  tools_present && return 0
+  log "installing the independent decoders the compression tests use"
+  apt_install gzip unzip zstd python3 python3-snappy
+  tools_present || die "gzip, unzip, zstd or python3-snappy still missing after apt-get install"
+}
+
 ensure_postgres
 ensure_redis
+ensure_tools

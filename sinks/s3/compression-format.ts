@@ -3,10 +3,10 @@
  * and the Content-Encoding header (reference §7.5).
  */
 
-/** Firehose's enum, with AWS's mixed casing (`Snappy`). */
-export type CompressionFormat = 'UNCOMPRESSED' | 'GZIP' | 'ZIP' | 'Snappy' | 'HADOOP_SNAPPY';
+/** Firehose's enum, with AWS's mixed casing (`Snappy`), plus Hydrant's `ZSTD` (Zstandard; not an AWS value). */
+export type CompressionFormat = 'UNCOMPRESSED' | 'GZIP' | 'ZIP' | 'Snappy' | 'HADOOP_SNAPPY' | 'ZSTD';
 
-export const COMPRESSION_FORMATS: readonly CompressionFormat[] = ['UNCOMPRESSED', 'GZIP', 'ZIP', 'Snappy', 'HADOOP_SNAPPY'];
+export const COMPRESSION_FORMATS: readonly CompressionFormat[] = ['UNCOMPRESSED', 'GZIP', 'ZIP', 'Snappy', 'HADOOP_SNAPPY', 'ZSTD'];
 
 const DEFAULT_EXTENSION: Record<CompressionFormat, string> = {
   UNCOMPRESSED: '',
@@ -15,6 +15,7 @@ const DEFAULT_EXTENSION: Record<CompressionFormat, string> = {
   Snappy: '.snappy',
   // AWS's table says .hsnappy; one emulator that probed AWS reports .snappy (reference §7.5).
   HADOOP_SNAPPY: '.hsnappy',
+  ZSTD: '.zst',
 };
 
 export function isCompressionFormat(v: unknown): v is CompressionFormat {
@@ -23,16 +24,24 @@ export function isCompressionFormat(v: unknown): v is CompressionFormat {
 
 /**
  * The object-name extension: a non-empty `FileExtension` replaces (is not appended to) the
- * default for the compression format. Absent format = UNCOMPRESSED.
+ * default, which is `.parquet` for objects converted to Parquet (their compression is inside the
+ * file) and otherwise the compression format's. Absent format = UNCOMPRESSED.
  */
-export function extensionFor(format: CompressionFormat | undefined, fileExtension?: string | null): string {
+export function extensionFor(format: CompressionFormat | undefined, fileExtension?: string | null, converted?: 'parquet'): string {
   if (fileExtension) return fileExtension;
+  if (converted === 'parquet') return '.parquet';
   return DEFAULT_EXTENSION[format ?? 'UNCOMPRESSED'];
 }
 
-/** Content-Encoding header for delivered objects: `gzip` for GZIP, none otherwise. */
+/**
+ * Content-Encoding header for delivered objects: `gzip` for GZIP (as Firehose), `zstd` (the
+ * registered HTTP coding) for ZSTD, none otherwise — ZIP and the Snappy formats are containers,
+ * not HTTP content codings.
+ */
 export function contentEncodingFor(format: CompressionFormat | undefined): string | undefined {
-  return format === 'GZIP' ? 'gzip' : undefined;
+  if (format === 'GZIP') return 'gzip';
+  if (format === 'ZSTD') return 'zstd';
+  return undefined;
 }
 
 /** Content-Type Firehose writes for every object. */

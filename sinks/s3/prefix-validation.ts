@@ -11,6 +11,12 @@ export interface PrefixSettings {
   errorOutputPrefix?: string | null;
   /** DynamicPartitioningConfiguration.Enabled */
   dynamicPartitioning?: boolean;
+  /**
+   * Where partition keys come from, when dynamic partitioning is enabled: `query` when a
+   * MetadataExtraction processor runs (with `queryKeys`, the keys its query makes, when they can
+   * be read from it), `lambda` when a Lambda processor runs. Omitted: those checks are skipped.
+   */
+  partitionKeySources?: { query?: boolean; queryKeys?: readonly string[]; lambda?: boolean };
 }
 
 const LEAD = 'The supplied prefix(es) do not satisfy the following constraint: ';
@@ -53,6 +59,27 @@ export function validatePrefixes(settings: PrefixSettings): string | null {
   }
   if (errorPrefix.hasExpressions && !errorPrefix.has('error-output-type')) {
     return `${LEAD}ErrorOutputPrefix must contain at least one !{firehose:error-output-type} expression when it contains expressions`;
+  }
+  if (settings.dynamicPartitioning) return checkPartitionKeys(prefix, settings.partitionKeySources);
+  return null;
+}
+
+/** Dynamic partitioning: the Prefix uses partition keys, and each one has a source that makes it. */
+function checkPartitionKeys(prefix: ParsedPrefix, sources: PrefixSettings['partitionKeySources']): string | null {
+  if (!prefix.has('partitionKeyFromQuery') && !prefix.has('partitionKeyFromLambda')) {
+    return `${LEAD}Prefix must contain at least one !{partitionKeyFromQuery:key} or !{partitionKeyFromLambda:key} expression when dynamic partitioning is enabled`;
+  }
+  if (!sources) return null;
+  for (const part of prefix.parts) {
+    if (typeof part === 'string') continue;
+    if (part.kind === 'partitionKeyFromQuery') {
+      if (!sources.query) return `${LEAD}!{partitionKeyFromQuery:${part.key}} needs a MetadataExtraction processor in ProcessingConfiguration`;
+      if (sources.queryKeys && !sources.queryKeys.includes(part.key)) {
+        return `${LEAD}!{partitionKeyFromQuery:${part.key}} names a key the MetadataExtractionQuery does not produce (it produces ${sources.queryKeys.join(', ') || 'no keys'})`;
+      }
+    } else if (part.kind === 'partitionKeyFromLambda' && !sources.lambda) {
+      return `${LEAD}!{partitionKeyFromLambda:${part.key}} needs a Lambda processor in ProcessingConfiguration`;
+    }
   }
   return null;
 }
