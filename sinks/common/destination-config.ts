@@ -9,7 +9,7 @@ import { invalidArgument } from '../../src/core/aws-error.js';
 import type { SinkLimits } from '../../src/core/plugin-api.js';
 import { validatePrefixes } from '../s3/prefix-validation.js';
 import { bucketFromArn } from '../s3/object-store.js';
-import type { CloudWatchLoggingOptions, EncryptionConfiguration } from '../../src/delivery/destinations/s3-config.js';
+import type { ExtendedS3DestinationConfiguration } from '../../src/delivery/destinations/s3-config.js';
 
 /** `BufferingHints` as the API takes it. */
 export interface BufferingHints {
@@ -22,17 +22,8 @@ export interface RetryOptions {
   DurationInSeconds?: number;
 }
 
-/** The backup bucket (`S3Configuration`, the `S3DestinationConfiguration` shape). */
-export interface S3BackupConfiguration {
-  RoleARN: string;
-  BucketARN: string;
-  Prefix?: string;
-  ErrorOutputPrefix?: string;
-  BufferingHints?: BufferingHints;
-  CompressionFormat?: string;
-  EncryptionConfiguration?: EncryptionConfiguration;
-  CloudWatchLoggingOptions?: CloudWatchLoggingOptions;
-}
+/** The backup bucket (`S3Configuration`, the `S3DestinationConfiguration` shape: the S3 destination's common members). */
+export type S3BackupConfiguration = Pick<ExtendedS3DestinationConfiguration, 'RoleARN' | 'BucketARN' | 'Prefix' | 'ErrorOutputPrefix' | 'BufferingHints' | 'CompressionFormat' | 'EncryptionConfiguration' | 'CloudWatchLoggingOptions'>;
 
 /** `SecretsManagerConfiguration` (HTTP endpoint access key, Splunk HEC token). */
 export interface SecretsManagerConfiguration {
