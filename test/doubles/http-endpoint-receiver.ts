@@ -5,9 +5,9 @@
  * body by default, or a queued misbehaviour (5xx, 413, wrong requestId, malformed JSON, a string
  * timestamp, a hang, a connection reset).
  */
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { serveDouble } from './serve.js';
 
 export type ReceiverBehavior =
   | { kind: 'ok' }
@@ -113,12 +113,8 @@ export async function startHttpEndpointReceiver(opts: { accessKey?: string } = {
   const deliveries: ReceivedDelivery[] = [];
   const queue: ReceiverBehavior[] = [];
   let standing: ReceiverBehavior | undefined;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
+  const http = await serveDouble((req, res, raw) => {
+    {
       const { problems, body, gzip } = checkRequest(req.headers, raw, opts.accessKey);
       const behavior: ReceiverBehavior = problems.length > 0 ? { kind: 'status', status: 400, errorMessage: problems.join('; ') } : queue.shift() ?? standing ?? { kind: 'ok' };
       const requestId = typeof body?.requestId === 'string' ? body.requestId : undefined;
@@ -139,23 +135,14 @@ export async function startHttpEndpointReceiver(opts: { accessKey?: string } = {
         case 'hang': return; // never answers; the socket is destroyed by stop()
         case 'reset': return req.socket.destroy();
       }
-    });
+    }
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/firehose`,
+    url: `${http.origin}/firehose`,
     deliveries,
     accepted: () => deliveries.filter((d) => d.answeredWith === 'ok').flatMap((d) => d.records),
     enqueue: (...b) => queue.push(...b),
     always: (b) => (standing = b),
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: http.stop,
   };
 }

@@ -6,8 +6,8 @@
  * `invalid-event-number`, per-channel ack ids from 0, and acks that are granted on the next
  * query, withheld, or released by hand. Failures can be queued (busy, 5xx, connection reset).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveDouble } from './serve.js';
 import { gunzipSync } from 'node:zlib';
 
 export interface HecToken {
@@ -105,7 +105,6 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
   const acked = new Set<HecEvent>();
   let mode: 'grant' | 'withhold' | 'manual' = 'grant';
   let released = new Set<string>();
-  const sockets = new Set<Socket>();
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://hec');
@@ -195,18 +194,9 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
     return send(res, 200, { text: 'Success', code: 0, ackId });
   };
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
-  });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const http = await serveDouble(handle);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: http.origin,
     events,
     indexed: () => events.filter((e) => acked.has(e)),
     requests,
@@ -218,9 +208,6 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
       for (const [ch, byId] of pending) for (const id of byId.keys()) released.add(`${ch}/${id}`);
     },
     failNext: (...f) => failures.push(...f),
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: http.stop,
   };
 }
