@@ -114,27 +114,25 @@ export async function startHttpEndpointReceiver(opts: { accessKey?: string } = {
   const queue: ReceiverBehavior[] = [];
   let standing: ReceiverBehavior | undefined;
   const http = await serveDouble((req, res, raw) => {
-    {
-      const { problems, body, gzip } = checkRequest(req.headers, raw, opts.accessKey);
-      const behavior: ReceiverBehavior = problems.length > 0 ? { kind: 'status', status: 400, errorMessage: problems.join('; ') } : queue.shift() ?? standing ?? { kind: 'ok' };
-      const requestId = typeof body?.requestId === 'string' ? body.requestId : undefined;
-      const records = Array.isArray(body?.records) ? (body.records as { data?: string }[]).map((r) => Buffer.from(r.data ?? '', 'base64')) : [];
-      deliveries.push({ headers: req.headers, requestId, timestamp: body?.timestamp, gzip, records, problems, answeredWith: behavior.kind });
-      const now = Date.now();
-      switch (behavior.kind) {
-        case 'ok': return reply(res, 200, { requestId, timestamp: now });
-        case 'status': return reply(res, behavior.status, { requestId, timestamp: now, ...(behavior.errorMessage ? { errorMessage: behavior.errorMessage } : {}) }, behavior.headers);
-        case 'wrong-request-id': return reply(res, 200, { requestId: '00000000-0000-4000-8000-000000000000', timestamp: now });
-        case 'malformed-json': return reply(res, 200, '{"requestId": ');
-        case 'string-timestamp': return reply(res, 200, { requestId, timestamp: String(now) });
-        case 'no-content-type': {
-          const text = JSON.stringify({ requestId, timestamp: now });
-          res.writeHead(200, { 'content-length': Buffer.byteLength(text) });
-          return res.end(text);
-        }
-        case 'hang': return; // never answers; the socket is destroyed by stop()
-        case 'reset': return req.socket.destroy();
+    const { problems, body, gzip } = checkRequest(req.headers, raw, opts.accessKey);
+    const behavior: ReceiverBehavior = problems.length > 0 ? { kind: 'status', status: 400, errorMessage: problems.join('; ') } : queue.shift() ?? standing ?? { kind: 'ok' };
+    const requestId = typeof body?.requestId === 'string' ? body.requestId : undefined;
+    const records = Array.isArray(body?.records) ? (body.records as { data?: string }[]).map((r) => Buffer.from(r.data ?? '', 'base64')) : [];
+    deliveries.push({ headers: req.headers, requestId, timestamp: body?.timestamp, gzip, records, problems, answeredWith: behavior.kind });
+    const now = Date.now();
+    switch (behavior.kind) {
+      case 'ok': return reply(res, 200, { requestId, timestamp: now });
+      case 'status': return reply(res, behavior.status, { requestId, timestamp: now, ...(behavior.errorMessage ? { errorMessage: behavior.errorMessage } : {}) }, behavior.headers);
+      case 'wrong-request-id': return reply(res, 200, { requestId: '00000000-0000-4000-8000-000000000000', timestamp: now });
+      case 'malformed-json': return reply(res, 200, '{"requestId": ');
+      case 'string-timestamp': return reply(res, 200, { requestId, timestamp: String(now) });
+      case 'no-content-type': {
+        const text = JSON.stringify({ requestId, timestamp: now });
+        res.writeHead(200, { 'content-length': Buffer.byteLength(text) });
+        return res.end(text);
       }
+      case 'hang': return; // never answers; the socket is destroyed by stop()
+      case 'reset': return req.socket.destroy();
     }
   });
   return {
