@@ -34,6 +34,8 @@ export interface OpenSearchDouble {
   failItems(fn: ((doc: { index: string; id?: string; source: unknown; attempt: number }) => ItemFailure | undefined) | undefined): void;
   /** Answer the next `n` bulk requests with a whole-request 429. */
   throttleNext(n: number): void;
+  /** While on, every request is answered 503 (a cluster that lost its master). */
+  unavailable(on: boolean): void;
   /** Refuse to auto-create indices (items for a missing index fail with 404 index_not_found_exception). */
   autoCreate(on: boolean): void;
   stop(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startOpenSearch(opts: { users?: Record<string, string> } =
   let failer: Parameters<OpenSearchDouble['failItems']>[0];
   let throttle = 0;
   let create = true;
+  let down = false;
   let seqNo = 0;
 
   const ensureIndex = (index: string): boolean => {
@@ -163,6 +166,7 @@ export async function startOpenSearch(opts: { users?: Record<string, string> } =
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse, body: string) => {
+    if (down) return reply(res, 503, errorBody(503, 'cluster_block_exception', 'blocked by: [SERVICE_UNAVAILABLE/2/no master];'));
     if (opts.users) {
       const auth = req.headers.authorization ?? '';
       const [user, pass] = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString().split(':') : [];
@@ -203,6 +207,7 @@ export async function startOpenSearch(opts: { users?: Record<string, string> } =
     failItems: (fn) => (failer = fn),
     throttleNext: (n) => (throttle = n),
     autoCreate: (on) => (create = on),
+    unavailable: (on) => (down = on),
     stop: http.stop,
   };
 }

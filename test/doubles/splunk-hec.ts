@@ -44,6 +44,8 @@ export interface SplunkHecDouble {
   releaseAcks(): void;
   /** Answer the next data requests with these failures, in order. */
   failNext(...failures: HecFailure[]): void;
+  /** While on, every data request is busy (503 code 9) and health is unhealthy (503 code 18). */
+  unavailable(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
   const acked = new Set<HecEvent>();
   let mode: 'grant' | 'withhold' | 'manual' = 'grant';
   let released = new Set<string>();
+  let down = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://hec');
@@ -118,6 +121,7 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
     const auth = req.headers.authorization;
     const token = typeof auth === 'string' && auth.startsWith('Splunk ') ? auth.slice(7) : url.searchParams.get('token') ?? undefined;
     if (endpoint === 'health') {
+      if (down) return send(res, 503, HEC_ERRORS.queueFull);
       if (token !== undefined && !tokens[token]) return send(res, 400, { text: 'Invalid token', code: 21 });
       if (token !== undefined && tokens[token].disabled) return send(res, 400, { text: 'Token disabled', code: 22 });
       return send(res, 200, { text: 'HEC is healthy', code: 17 });
@@ -154,7 +158,7 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
       }
       return send(res, 200, { acks: answer });
     }
-    const failure = failures.shift();
+    const failure = down ? HEC_ERRORS.busy : failures.shift();
     if (failure === 'reset') return req.socket.destroy();
     if (failure) return send(res, failure.status, { text: failure.text, code: failure.code });
     const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
@@ -208,6 +212,7 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
       for (const [ch, byId] of pending) for (const id of byId.keys()) released.add(`${ch}/${id}`);
     },
     failNext: (...f) => failures.push(...f),
+    unavailable: (on) => (down = on),
     stop: http.stop,
   };
 }
