@@ -3,8 +3,28 @@ import kinesisJson from './models/kinesis.json' with { type: 'json' };
 import { compileModel, type CompiledModel } from './compile.js';
 import type { ServiceModel } from './model-types.js';
 
+/**
+ * Where Hydrant deliberately accepts more than AWS's model: destination URLs may be plain
+ * `http://` (AWS insists on https and port 443; self-hosted endpoints often run on localhost).
+ * The destinations' own checks still require an absolute http(s) URL.
+ */
+const HYDRANT_RELAXATIONS: Record<string, { pattern: string }> = {
+  HttpEndpointUrl: { pattern: 'https?://.*' },
+  AmazonopensearchserviceClusterEndpoint: { pattern: 'https?:.*' },
+  ElasticsearchClusterEndpoint: { pattern: 'https?:.*' },
+};
+
+function relaxed(model: ServiceModel, relaxations: Record<string, { pattern: string }>): ServiceModel {
+  const shapes = { ...model.shapes };
+  for (const [name, change] of Object.entries(relaxations)) {
+    if (!shapes[name]) throw new Error(`model has no shape ${name} to relax`);
+    shapes[name] = { ...shapes[name], ...change };
+  }
+  return { ...model, shapes };
+}
+
 /** Amazon Data Firehose (`Firehose_20150804`), compiled once at import. */
-export const firehoseModel: CompiledModel = compileModel(firehoseJson as unknown as ServiceModel);
+export const firehoseModel: CompiledModel = compileModel(relaxed(firehoseJson as unknown as ServiceModel, HYDRANT_RELAXATIONS));
 
 /** Amazon Kinesis Data Streams (`Kinesis_20131202`), compiled once at import. */
 export const kinesisModel: CompiledModel = compileModel(kinesisJson as unknown as ServiceModel);
