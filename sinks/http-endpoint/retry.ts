@@ -39,6 +39,7 @@ function endpointMessage(body: Buffer): string | undefined {
 export function invalidResponseReason(res: HttpCallResponse, requestId: string): string | undefined {
   const type = (header(res, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') return `the response's Content-Type is ${type ? `'${type}'` : 'missing'}, not application/json`;
+  if (res.body.length > 0 && header(res, 'content-length') === undefined) return 'the response has a body but no Content-Length';
   const encoding = header(res, 'content-encoding');
   if (encoding && encoding.toLowerCase() !== 'identity') return `the response uses Content-Encoding ${encoding}; it must be uncompressed`;
   let parsed: unknown;

@@ -27,6 +27,7 @@ import {
   batchLimitsOf, checkS3BackupConfiguration, describeS3Backup, resolveBackupMode, resolveBufferingHints, resolveRetryOptions,
   type BufferingHints, type BufferingSpec, type RetryOptions, type S3BackupConfiguration,
 } from '../../sinks/common/destination-config.js';
+import type { ResolvedDestination } from '../../sinks/index.js';
 import { loadSinkPlugin } from './load-sink.js';
 
 export interface HydrantPluginDestinationConfiguration {
@@ -107,6 +108,20 @@ export async function createPluginSink(resolved: ResolvedPluginDestination, ctx:
   const sink = await resolved.plugin.create(resolved.options as never, ctx);
   if (!sink || typeof sink.send !== 'function') throw new Error(`sink plugin ${resolved.plugin.name}: create() did not return a sink with send()`);
   return sink;
+}
+
+/** The plugin destination in the shape the delivery wiring uses for every destination kind. */
+export function pluginResolvedDestination(resolved: ResolvedPluginDestination): ResolvedDestination {
+  return {
+    member: FIELD,
+    limits: resolved.limits,
+    retryDurationSeconds: resolved.retryDurationSeconds,
+    retryWindow: 'after-first-failure',
+    backup: resolved.backupMode === 'AllData' ? 'all' : 'failed',
+    errorOutputType: resolved.errorOutputType,
+    s3: resolved.s3,
+    createSink: (ctx) => createPluginSink(resolved, ctx),
+  };
 }
 
 /** `HydrantPluginDestinationDescription`: defaults filled, options the schema marks secret shown as `****`. */
