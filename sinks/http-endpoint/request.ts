@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { SinkRecord } from '../../src/core/sink.js';
+import { DEFAULT_GZIP_LEVEL } from '../s3/compress.js';
 import type { ResolvedHttpEndpointConfig } from './config.js';
 
 const gzip = promisify(gzipCb);
@@ -34,14 +35,20 @@ export interface HttpEndpointRequest {
   jsonBytes: number;
 }
 
-/** The JSON body, built from parts (no per-record objects, no JSON.stringify of the payload). */
+/** The JSON body, written into one buffer (no per-record objects or buffers, no JSON.stringify of the payload). */
 export function requestBody(requestId: string, timestamp: number, records: readonly SinkRecord[]): Buffer {
-  const parts: Buffer[] = [Buffer.from(`{"requestId":${JSON.stringify(requestId)},"timestamp":${timestamp},"records":[`)];
+  const head = `{"requestId":${JSON.stringify(requestId)},"timestamp":${timestamp},"records":[`;
+  let size = head.length + 2;
+  for (let i = 0; i < records.length; i++) size += (i ? 1 : 0) + 11 + Math.ceil(records[i].data.length / 3) * 4;
+  const out = Buffer.allocUnsafe(size);
+  let off = out.write(head, 0, 'latin1');
   for (let i = 0; i < records.length; i++) {
-    parts.push(Buffer.from(`${i ? ',' : ''}{"data":"${records[i].data.toString('base64')}"}`));
+    off += out.write(i ? ',{"data":"' : '{"data":"', off, 'latin1');
+    off += out.write(records[i].data.toString('base64'), off, 'latin1');
+    off += out.write('"}', off, 'latin1');
   }
-  parts.push(Buffer.from(']}'));
-  return Buffer.concat(parts);
+  off += out.write(']}', off, 'latin1');
+  return out.subarray(0, off);
 }
 
 /** Build the request for one attempt at `timestamp` (epoch ms). */
@@ -58,7 +65,7 @@ export async function buildHttpEndpointRequest(cfg: ResolvedHttpEndpointConfig, 
   if (Object.keys(cfg.commonAttributes).length > 0) headers['x-amz-firehose-common-attributes'] = JSON.stringify({ commonAttributes: cfg.commonAttributes });
   let body = json;
   if (cfg.gzip) {
-    body = await gzip(json);
+    body = await gzip(json, { level: DEFAULT_GZIP_LEVEL });
     headers['content-encoding'] = 'gzip';
   }
   headers['content-length'] = String(body.length);

@@ -26,13 +26,22 @@ export function documentTarget(cfg: ResolvedOpenSearchConfig, record: SinkRecord
 
 /** The record as one NDJSON line, or why it cannot be one. */
 export function sourceLine(data: Buffer): Buffer | string {
-  if (data.length === 0 || data.toString('utf8').trim() === '') return 'the record is empty';
+  if (isBlank(data)) return 'the record is empty';
   if (data.indexOf(10) < 0 && data.indexOf(13) < 0) return data;
   try {
     return Buffer.from(JSON.stringify(JSON.parse(data.toString('utf8'))));
   } catch {
     return 'the record spans several lines and is not JSON (OpenSearch needs single-line JSON documents)';
   }
+}
+
+/** True when the bytes are only JSON whitespace (a scan that stops at the first other byte). */
+function isBlank(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return true;
 }
 
 export function buildBulkRequest(cfg: ResolvedOpenSearchConfig, records: readonly SinkRecord[]): BulkRequest {
@@ -47,10 +56,8 @@ export function buildBulkRequest(cfg: ResolvedOpenSearchConfig, records: readonl
       continue;
     }
     const t = documentTarget(cfg, records[i]);
-    const meta: Record<string, string> = { _index: t.index };
-    if (t.type) meta._type = t.type;
-    if (t.id) meta._id = t.id;
-    parts.push(Buffer.from(`{"index":${JSON.stringify(meta)}}\n`), line, newline);
+    const action = `{"index":{"_index":${JSON.stringify(t.index)}${t.type ? `,"_type":${JSON.stringify(t.type)}` : ''}${t.id ? `,"_id":${JSON.stringify(t.id)}` : ''}}}\n`;
+    parts.push(Buffer.from(action), line, newline);
     sent.push(i);
   }
   return { body: Buffer.concat(parts), sent, refused };
