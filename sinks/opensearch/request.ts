@@ -24,24 +24,26 @@ export function documentTarget(cfg: ResolvedOpenSearchConfig, record: SinkRecord
   };
 }
 
-/** The record as one NDJSON line, or why it cannot be one. */
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * The record as one NDJSON line, or why it cannot be one. Surrounding whitespace (the newline
+ * producers append as a delimiter) is dropped without copying; only a record with a line break
+ * inside is parsed and re-serialized.
+ */
 export function sourceLine(data: Buffer): Buffer | string {
-  if (isBlank(data)) return 'the record is empty';
-  if (data.indexOf(10) < 0 && data.indexOf(13) < 0) return data;
+  let start = 0;
+  let end = data.length;
+  while (start < end && isSpace(data[start])) start++;
+  while (end > start && isSpace(data[end - 1])) end--;
+  if (start === end) return 'the record is empty';
+  const line = start === 0 && end === data.length ? data : data.subarray(start, end);
+  if (line.indexOf(10) < 0 && line.indexOf(13) < 0) return line;
   try {
-    return Buffer.from(JSON.stringify(JSON.parse(data.toString('utf8'))));
+    return Buffer.from(JSON.stringify(JSON.parse(line.toString('utf8'))));
   } catch {
     return 'the record spans several lines and is not JSON (OpenSearch needs single-line JSON documents)';
   }
-}
-
-/** True when the bytes are only JSON whitespace (a scan that stops at the first other byte). */
-function isBlank(data: Buffer): boolean {
-  for (let i = 0; i < data.length; i++) {
-    const c = data[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
-  }
-  return true;
 }
 
 export function buildBulkRequest(cfg: ResolvedOpenSearchConfig, records: readonly SinkRecord[]): BulkRequest {

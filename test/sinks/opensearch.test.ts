@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkOpenSearchUpdate, classifyBulkFailure, classifyBulkItem, createOpenSearchSink, describeOpenSearchDestination, indexNameFor,
-  openSearchLimits, resolveOpenSearchConfig, sundayWeekOfYear, type OpenSearchDestinationConfiguration,
+  openSearchLimits, resolveOpenSearchConfig, sourceLine, sundayWeekOfYear, type OpenSearchDestinationConfiguration,
 } from '../../sinks/opensearch/index.js';
 import type { Sink } from '../../src/core/sink.js';
 import { REJECTED_EXECUTION, startOpenSearch, type OpenSearchDouble } from '../doubles/opensearch-bulk.js';
@@ -64,6 +64,13 @@ describe('OpenSearch configuration', () => {
     [400, 'rejected'], [404, 'rejected'], [409, 'rejected'],
   ])('bulk item %i is %s', (status, expected) => {
     expect(classifyBulkItem({ status, error: status >= 300 ? { type: 't', reason: 'r' } : undefined }).status).toBe(expected);
+  });
+
+  it('sends a record as its own bytes without surrounding whitespace; re-serializes only multi-line JSON', () => {
+    expect(String(sourceLine(Buffer.from('{"a": 1}\n')))).toBe('{"a": 1}');
+    expect(String(sourceLine(Buffer.from('  {"a": 1}\r\n')))).toBe('{"a": 1}');
+    expect(String(sourceLine(Buffer.from('{\n "a": 1\n}\n')))).toBe('{"a":1}');
+    expect(sourceLine(Buffer.from(' \n'))).toBe('the record is empty');
   });
 
   it.each([[429, 'retryable'], [502, 'retryable'], [501, 'rejected'], [401, 'retryable'], [403, 'retryable'], [400, 'rejected'], [413, 'rejected']])(
