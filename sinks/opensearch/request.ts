@@ -51,14 +51,22 @@ export function buildBulkRequest(cfg: ResolvedOpenSearchConfig, records: readonl
   const sent: number[] = [];
   const refused = new Map<number, FailedOutcome>();
   const newline = Buffer.from('\n');
+  let lastHour = NaN;
+  let lastIndex = '';
   for (let i = 0; i < records.length; i++) {
     const line = sourceLine(records[i].data);
     if (typeof line === 'string') {
       refused.set(i, rejected('400', `mapper_parsing_exception: ${line}`));
       continue;
     }
-    const t = documentTarget(cfg, records[i]);
-    const action = `{"index":{"_index":${JSON.stringify(t.index)}${t.type ? `,"_type":${JSON.stringify(t.type)}` : ''}${t.id ? `,"_id":${JSON.stringify(t.id)}` : ''}}}\n`;
+    const hour = Math.floor(records[i].arrivedAt / 3_600_000);
+    if (hour !== lastHour) {
+      // Every rotation period is a whole number of hours: one index name per hour of arrival.
+      lastHour = hour;
+      lastIndex = JSON.stringify(indexNameFor(cfg.indexName, cfg.rotation, records[i].arrivedAt));
+    }
+    const t = { index: lastIndex, type: cfg.typeName, id: cfg.documentIds === 'FIREHOSE_DEFAULT' ? records[i].recordId : '' };
+    const action = `{"index":{"_index":${t.index}${t.type ? `,"_type":${JSON.stringify(t.type)}` : ''}${t.id ? `,"_id":${JSON.stringify(t.id)}` : ''}}}\n`;
     parts.push(Buffer.from(action), line, newline);
     sent.push(i);
   }
