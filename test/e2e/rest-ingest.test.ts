@@ -2,6 +2,8 @@
  * Plain REST ingest, curl-style: raw HTTP requests (node:http, no SDK) with NDJSON, JSON arrays
  * and gzip bodies, checked in S3 against the same records put through the AWS SDK.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
@@ -150,6 +152,54 @@ describe('REST ingest', () => {
     expect(res.json.message).toMatch(/^Line 2 has no string or number field user.id/);
     const missing = await post(node.endpoint, '/v1/streams/nope/records', '{}\n');
     expect(missing.json.__type).toBe('ResourceNotFoundException');
+  });
+});
+
+const curlPath = ['/usr/bin/curl', '/usr/local/bin/curl', '/bin/curl'].find((p) => existsSync(p));
+
+/** Run curl (asynchronously: the server answering it runs in this process) and parse its JSON answer. */
+function curl(args: string[], input?: Buffer): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(curlPath!, ['-s', '--max-time', '30', '-w', '\n%{http_code}', ...args], { encoding: 'utf8' }, (err, out) => {
+      if (err) return reject(err);
+      const cut = out.lastIndexOf('\n');
+      resolve({ status: Number(out.slice(cut + 1)), json: JSON.parse(out.slice(0, cut)) as Record<string, unknown> });
+    });
+    child.stdin!.end(input);
+  });
+}
+
+describe.skipIf(!curlPath)('REST ingest with the curl command line', () => {
+  let node: Node;
+  let s3: S3;
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    await s3.createBucket('curl');
+    node = await startTestHydrant({ auth: { credentials: [TEST_CREDENTIALS] }, s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'test', secretAccessKey: 'test' } });
+    const fh = firehoseClient(node.endpoint);
+    await fh.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'curled', ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::curl', Prefix: 'c/', ErrorOutputPrefix: 'e/', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 } } }));
+    fh.destroy();
+  });
+  afterAll(async () => {
+    await node?.stop();
+    await s3?.stop();
+  });
+
+  it('gzip NDJSON signed with curl --aws-sigv4 lands in S3; an unsigned one is refused', async () => {
+    const url = `${node.endpoint}/v1/deliverystreams/curled/records`;
+    const body = gzipSync('{"from":"curl","n":1}\n{"from":"curl","n":2}\n');
+    const sign = ['--aws-sigv4', 'aws:amz:us-east-1:firehose', '--user', `${TEST_CREDENTIALS.accessKeyId}:${TEST_CREDENTIALS.secretAccessKey}`];
+    const headers = ['-H', 'content-type: application/x-ndjson', '-H', 'content-encoding: gzip', '--data-binary', '@-'];
+    const ok = await curl([...sign, ...headers, url], body);
+    expect(ok.status).toBe(200);
+    expect(ok.json.FailedPutCount).toBe(0);
+    const refused = await curl([...headers, url], body);
+    expect(refused.status).toBe(403);
+    await waitFor(async () => {
+      const keys = await s3.listKeys('curl', 'c/');
+      const text = (await Promise.all(keys.map((k) => s3.getObject('curl', k)))).map(String).join('');
+      return text === '{"from":"curl","n":1}\n{"from":"curl","n":2}\n';
+    });
   });
 });
 
