@@ -101,6 +101,7 @@ export function httpEndpointLimits(cfg: ResolvedHttpEndpointConfig): SinkLimits 
 
 /** `HttpEndpointDestinationDescription`: the access key is left out, as AWS does. */
 export function describeHttpEndpointDestination(cfg: HttpEndpointDestinationConfiguration): Record<string, unknown> {
+  // The description never shows the key, so a secret that cannot be resolved here must not fail it.
   const r = resolveHttpEndpointConfig(cfg, { resolveSecret: () => '{"api_key":""}' });
   return {
     EndpointConfiguration: { Url: cfg.EndpointConfiguration.Url, ...(r.name !== undefined ? { Name: r.name } : {}) },

@@ -139,6 +139,7 @@ export function indexNameFor(indexName: string, rotation: IndexRotationPeriod, a
 
 /** `AmazonopensearchserviceDestinationDescription` (or `ElasticsearchDestinationDescription`): credentials redacted. */
 export function describeOpenSearchDestination(cfg: OpenSearchDestinationConfiguration, flavor: OpenSearchFlavor = 'AmazonopensearchserviceDestinationConfiguration'): Record<string, unknown> {
+  // Describe shows the DomainARN as given; its URL mapping is not needed for that.
   const r = resolveOpenSearchConfig(cfg, flavor, { resolveDomainEndpoint: () => 'https://domain.invalid' });
   return {
     ...(cfg.RoleARN !== undefined ? { RoleARN: cfg.RoleARN } : {}),

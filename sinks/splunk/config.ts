@@ -91,6 +91,7 @@ export function splunkLimits(cfg: ResolvedSplunkConfig): SinkLimits {
 
 /** `SplunkDestinationDescription`, without the HEC token. */
 export function describeSplunkDestination(cfg: SplunkDestinationConfiguration): Record<string, unknown> {
+  // The token is never shown, so its presence (inline or in a secret) does not matter here.
   const r = resolveSplunkConfig({ ...cfg, HECToken: 'redacted', SecretsManagerConfiguration: undefined });
   return {
     HECEndpoint: cfg.HECEndpoint,
