@@ -34,6 +34,8 @@ export interface OpenSearchDouble {
   failItems(fn: ((doc: { index: string; id?: string; source: unknown; attempt: number }) => ItemFailure | undefined) | undefined): void;
   /** Answer the next `n` bulk requests with a whole-request 429. */
   throttleNext(n: number): void;
+  /** The next bulk requests get no answer (`hang`) or a closed connection (`reset`). */
+  misbehaveNext(...how: ('hang' | 'reset')[]): void;
   /** While on, every request is answered 503 (a cluster that lost its master). */
   unavailable(on: boolean): void;
   /** Refuse to auto-create indices (items for a missing index fail with 404 index_not_found_exception). */
@@ -62,6 +64,7 @@ export async function startOpenSearch(opts: { users?: Record<string, string> } =
   let throttle = 0;
   let create = true;
   let down = false;
+  const misbehave: ('hang' | 'reset')[] = [];
   let seqNo = 0;
 
   const ensureIndex = (index: string): boolean => {
@@ -179,6 +182,10 @@ export async function startOpenSearch(opts: { users?: Record<string, string> } =
     if (req.method === 'GET' && parts.length === 0) {
       return reply(res, 200, { name: 'double-node', cluster_name: 'hydrant-test', cluster_uuid: 'x', version: { distribution: 'opensearch', number: '2.11.0', lucene_version: '9.7.0' }, tagline: 'The OpenSearch Project: https://opensearch.org/' });
     }
+    if ((req.method === 'POST' || req.method === 'PUT') && parts.at(-1) === '_bulk' && parts.length <= 2 && misbehave.length > 0) {
+      if (misbehave.shift() === 'reset') req.socket.destroy();
+      return; // a hanging request is ended by stop()
+    }
     if ((req.method === 'POST' || req.method === 'PUT') && parts.at(-1) === '_bulk' && parts.length <= 2) return bulk(req, res, body, parts.length === 2 ? parts[0] : undefined);
     if (req.method === 'PUT' && parts.length === 1) {
       if (store.has(parts[0])) return reply(res, 400, errorBody(400, 'resource_already_exists_exception', `index [${parts[0]}] already exists`));
@@ -208,6 +215,7 @@ export async function startOpenSearch(opts: { users?: Record<string, string> } =
     throttleNext: (n) => (throttle = n),
     autoCreate: (on) => (create = on),
     unavailable: (on) => (down = on),
+    misbehaveNext: (...how) => misbehave.push(...how),
     stop: http.stop,
   };
 }

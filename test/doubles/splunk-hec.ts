@@ -29,7 +29,7 @@ export interface HecEvent {
   query: Record<string, string>;
 }
 
-export type HecFailure = { status: number; code: number; text: string } | 'reset';
+export type HecFailure = { status: number; code: number; text: string } | 'reset' | 'hang';
 
 export interface SplunkHecDouble {
   url: string;
@@ -160,6 +160,7 @@ export async function startSplunkHec(tokens: Record<string, HecToken>): Promise<
     }
     const failure = down ? HEC_ERRORS.busy : failures.shift();
     if (failure === 'reset') return req.socket.destroy();
+    if (failure === 'hang') return; // ended by stop()
     if (failure) return send(res, failure.status, { text: failure.text, code: failure.code });
     const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
     const text = body.toString('utf8');

@@ -169,6 +169,15 @@ describe('OpenSearch sink against the bulk double', () => {
     await sink.healthcheck!(AbortSignal.timeout(10_000));
   });
 
+  it('a cluster that does not answer in time, or closes the connection, is retryable', async () => {
+    sink = createOpenSearchSink(config(endpoint()), ctx, { requestTimeoutMs: 300 });
+    os.misbehaveNext('hang', 'reset');
+    const hang = await sink.send(sinkRequest(jsonRecords(1))).then(() => undefined, (e: unknown) => e);
+    expect(sink.classify!(hang)).toMatchObject({ status: 'retryable', errorCode: 'OpenSearch.RequestTimeout' });
+    const reset = await sink.send(sinkRequest(jsonRecords(1))).then(() => undefined, (e: unknown) => e);
+    expect(sink.classify!(reset)).toMatchObject({ status: 'retryable', errorCode: 'OpenSearch.ConnectionFailed' });
+  });
+
   it('an unreachable cluster is a retryable connection failure', async () => {
     sink = createOpenSearchSink(config('http://127.0.0.1:1'), ctx);
     const err = await sink.send(sinkRequest(jsonRecords(1))).then(() => undefined, (e: unknown) => e);

@@ -150,6 +150,13 @@ describe('Splunk sink against the HEC double', () => {
     expect(perRecord(await sink.send(sinkRequest(jsonRecords(1))), 1)[0].status).toBe('delivered');
   });
 
+  it('HEC that does not answer in time is a retryable Splunk.ConnectionTimeout', async () => {
+    sink = createSplunkSink(config(hec.url), ctx, { scheduler: fakeScheduler(), requestTimeoutMs: 300 });
+    hec.failNext('hang');
+    const err = await sink.send(sinkRequest(jsonRecords(1))).then(() => undefined, (e: unknown) => e);
+    expect(sink.classify!(err)).toMatchObject({ status: 'retryable', errorCode: 'Splunk.ConnectionTimeout' });
+  });
+
   it('an invalid token is a retryable Splunk.InvalidToken and fails the health check', async () => {
     sink = createSplunkSink(config(hec.url, { HECToken: 'wrong' }), ctx, { scheduler: fakeScheduler() });
     expect(perRecord(await sink.send(sinkRequest(jsonRecords(1))), 1)[0]).toMatchObject({ status: 'retryable', errorCode: 'Splunk.InvalidToken' });
