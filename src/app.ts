@@ -18,6 +18,8 @@ import { Metrics } from './observability/metrics.js';
 import { createObjectStore } from '../sinks/s3/object-store.js';
 import { createSecretResolver } from './config/secrets.js';
 import type { CreateDeliveryStreamInput } from './delivery/validate-create.js';
+import { restRoutes } from './ingest/rest/routes.js';
+import { firehoseHttpRoutes } from './ingest/firehose-http/index.js';
 
 export interface RunningHydrant {
   port: number;
@@ -116,6 +118,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   ], auth, logger);
   const routes: Route[] = [
     { method: 'POST', path: '/', handler: awsJson, maxBody: MAX_AWS_BODY, direct: true },
+    ...restRoutes({ deliveryStreams, kinesisStreams, auth, logger }),
+    ...firehoseHttpRoutes({ deliveryStreams, accessKeys: config.firehoseHttp ? { keys: config.firehoseHttp.accessKeys, streams: config.firehoseHttp.streams } : undefined, logger, now: opts.now }),
     {
       method: 'GET', path: '/health', handler: () => draining
         ? { status: 503, headers: { 'content-type': 'application/json' }, body: '{"status":"draining"}' }

@@ -52,6 +52,12 @@ export interface HydrantConfig {
   secrets?: Record<string, unknown>;
   /** Delivery to destinations other than S3. */
   delivery?: DeliveryConfig;
+  /**
+   * `POST /v1/firehose/{deliveryStream}` (deliveries from a Firehose HTTP endpoint destination):
+   * the `X-Amz-Firehose-Access-Key` values accepted, node-wide (`accessKeys`) or per delivery
+   * stream (`streams`). None = accept any key (the startup log says so).
+   */
+  firehoseHttp?: { accessKeys?: string[]; streams?: Record<string, string[]> };
 }
 
 /** Retry behaviour of the delivery driver and Redshift loads. */
@@ -130,6 +136,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): HydrantConfig {
   }
   if (env.HYDRANT_FSYNC) out.fsync = env.HYDRANT_FSYNC !== 'false' && env.HYDRANT_FSYNC !== '0';
   if (env.HYDRANT_CREATE_DELAY_MS) out.createDelayMs = Number(env.HYDRANT_CREATE_DELAY_MS);
+  if (env.HYDRANT_FIREHOSE_ACCESS_KEYS) out.firehoseHttp = { accessKeys: env.HYDRANT_FIREHOSE_ACCESS_KEYS.split(',').filter(Boolean) };
   if (env.HYDRANT_KINESIS_SHARD_LIMITS === 'off') out.kinesis = { ...out.kinesis, shardLimits: false };
   return out;
 }

@@ -6,7 +6,8 @@ import { AwsError, invalidArgument } from '../../core/aws-error.js';
 /** An operation's handler: the validated input in, the output shape (or a raw JSON string) out. */
 export type Operation = (input: Record<string, unknown>) => Promise<unknown> | unknown;
 
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** PutRecordBatch: at most 4 MiB of record data per call (shared with the REST ingest route). */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /**
  * Firehose_20150804 operations. Handlers only translate between API shapes and the delivery

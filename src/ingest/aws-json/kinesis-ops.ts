@@ -18,6 +18,25 @@ function requestLimit(stream: KinesisStream): number {
   return stream.maxRecordBytes > 1024 * 1024 ? 10 * 1024 * 1024 : 5 * 1024 * 1024;
 }
 
+/**
+ * PutRecords' size rules for a stream (after the model checked counts and key lengths): each
+ * record's data and data + partition key within the stream's maximum record size, the whole
+ * request within its limit. Throws AWS's errors; shared with the REST ingest route.
+ */
+export function checkPutRecordsEntries(s: KinesisStream, entries: PutEntry[]): PutEntry[] {
+  let total = 0;
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k];
+    if (e.data.length > s.maxRecordBytes) throw recordTooLarge(`records.${k + 1}.member.data`, e.data.length, s.maxRecordBytes);
+    const size = e.data.length + Buffer.byteLength(e.partitionKey);
+    if (size > s.maxRecordBytes) throw kinesisErrors.recordTooLarge(size, s.maxRecordBytes);
+    total += size;
+  }
+  const limit = requestLimit(s);
+  if (total > limit) throw invalidArgument(`Records size exceeds ${limit / (1024 * 1024)} MB limit`);
+  return entries;
+}
+
 const ref = (i: Input): StreamRef => ({ StreamName: i.StreamName as string | undefined, StreamARN: i.StreamARN as string | undefined });
 /** Operations without an output shape answer 200 with an empty body, as Kinesis does. */
 const empty = () => undefined;
@@ -67,18 +86,7 @@ export function kinesisOperations(streams: KinesisStreams): Record<string, AwsOp
     PutRecords: async (i, ctx) => {
       const s = streams.requireWritable(ref(i));
       const records = i.Records as { Data: Buffer; PartitionKey: string; ExplicitHashKey?: string }[];
-      const entries = new Array<PutEntry>(records.length);
-      let total = 0;
-      for (let k = 0; k < records.length; k++) {
-        const r = records[k];
-        if (r.Data.length > s.maxRecordBytes) throw recordTooLarge(`records.${k + 1}.member.data`, r.Data.length, s.maxRecordBytes);
-        const size = r.Data.length + Buffer.byteLength(r.PartitionKey);
-        if (size > s.maxRecordBytes) throw kinesisErrors.recordTooLarge(size, s.maxRecordBytes);
-        total += size;
-        entries[k] = { data: r.Data, partitionKey: r.PartitionKey, explicitHashKey: r.ExplicitHashKey };
-      }
-      const limit = requestLimit(s);
-      if (total > limit) throw invalidArgument(`Records size exceeds ${limit / (1024 * 1024)} MB limit`);
+      const entries = checkPutRecordsEntries(s, records.map((r) => ({ data: r.Data, partitionKey: r.PartitionKey, explicitHashKey: r.ExplicitHashKey })));
       const { results, failed } = await s.put(entries);
       if (ctx.protocol === 'json') return putRecordsJson(failed, results, s.settings.encryption.type === 'KMS');
       return { FailedRecordCount: failed, Records: results, ...encryption(s) };

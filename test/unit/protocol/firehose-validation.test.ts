@@ -183,3 +183,13 @@ describe('firehose operations and errors from the model', () => {
     expect(e.toBody()).toEqual({ __type: 'InvalidKMSResourceException', message: 'kms', code: 'KMS.DisabledException' });
   });
 });
+
+describe('Hydrant relaxations of the Firehose model', () => {
+  const s3 = { RoleARN: 'arn:aws:iam::123456789012:role/r', BucketARN: 'arn:aws:s3:::b' };
+  it('accepts plain http:// destination URLs (AWS requires https) and still refuses other schemes', () => {
+    expect(() => firehoseModel.parse('CreateDeliveryStream', { DeliveryStreamName: 'h', HttpEndpointDestinationConfiguration: { EndpointConfiguration: { Url: 'http://localhost:8080/in' }, S3Configuration: s3 } })).not.toThrow();
+    expect(() => firehoseModel.parse('CreateDeliveryStream', { DeliveryStreamName: 'o', AmazonopensearchserviceDestinationConfiguration: { RoleARN: s3.RoleARN, ClusterEndpoint: 'http://localhost:9200', IndexName: 'i', S3Configuration: s3 } })).not.toThrow();
+    const err = parseError(firehoseModel, 'CreateDeliveryStream', { DeliveryStreamName: 'h', HttpEndpointDestinationConfiguration: { EndpointConfiguration: { Url: 'ftp://x' }, S3Configuration: s3 } });
+    expect(err.message).toContain('Member must satisfy regular expression pattern: https?://.*');
+  });
+});
