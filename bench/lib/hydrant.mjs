@@ -64,16 +64,33 @@ async function createStream(port, timeoutMs = 30_000) {
   }
 }
 
-export async function startHydrant({ bin = HYDRANT_BIN, port, dataDir, logFile }) {
+/**
+ * `extraArgs` go to `hydrant serve` (e.g. `--backend redis …`); `create` false starts a node of
+ * a deployment whose stream another node already created.
+ */
+/** Until the delivery stream (created through another node) is ACTIVE here. */
+async function waitForStream(port, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await call(port, 'DescribeDeliveryStream', { DeliveryStreamName: STREAM_NAME }).then(
+      (d) => d.DeliveryStreamDescription?.DeliveryStreamStatus, () => undefined);
+    if (status === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`delivery stream ${STREAM_NAME} not seen on port ${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function startHydrant({ bin = HYDRANT_BIN, port, dataDir, logFile, extraArgs = [], create = true }) {
   const server = await startServer({
     name: 'hydrant',
-    args: [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    args: [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
     env: childEnv(),
     port,
     logFile,
   });
   try {
-    await createStream(port);
+    if (create) await createStream(port);
+    else await waitForStream(port);
   } catch (error) {
     await server.stop();
     throw new Error(`${error.message}\nhydrant log:\n${server.logTail()}`, { cause: error });

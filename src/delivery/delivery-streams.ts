@@ -257,7 +257,8 @@ export class DeliveryStreams {
       const store = shared.backend.leaseStore(`delivery/${def.incarnation}`, shared.leaseTtlMs);
       leases = store;
       live.leases = store;
-      sharing = { renewEveryMs: Math.max(1, Math.floor(shared.leaseTtlMs / 3)), balancer: new RedisLeaseBalancer(store, shared.nodes) };
+      const renewEveryMs = Math.max(1, Math.floor(shared.leaseTtlMs / 3));
+      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes) };
     }
     const current = () => {
       const l = this.live.get(def.name);

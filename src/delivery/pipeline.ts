@@ -9,7 +9,6 @@ import { isReadToEnd } from '../stream/consumer/lineage.js';
 import { Batcher } from './buffer/batcher.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
 import { LeaseLostError, type DeliveryJournal, type PendingBatch } from './checkpoint/journal.js';
-import type { Lease } from '../stream/consumer/lease.js';
 import type { LeaseBalancer } from '../stream/consumer/balance.js';
 import type { DeliveryReceipt, Destination, EncodedBatch } from './destination.js';
 
@@ -50,6 +49,8 @@ export interface PipelineOptions {
   renewEveryMs?: number;
   /** Share the shards with other nodes (see `ShardCoordinator`). */
   balancer?: LeaseBalancer;
+  /** Delay before asking again for a lease that was refused (default 5,000 ms). */
+  leaseRetryMs?: number;
 }
 
 
@@ -121,6 +122,7 @@ export class DeliveryPipeline {
       logger: this.opts.logger,
       renewEveryMs: this.opts.renewEveryMs,
       balancer: this.opts.balancer,
+      retryMs: this.opts.leaseRetryMs,
     });
     this.onSourceGone = () => {
       this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream was deleted: reading stopped; what was read is delivered');
@@ -188,7 +190,12 @@ export class DeliveryPipeline {
     this.tasks.set(task.shard.shardId, task);
     try {
       const outcome = await this.readShardFrom(task);
-      if (outcome === 'stopped' && !this.stopped && this.openRanges.has(task.shard.shardId)) await this.cut();
+      if (outcome === 'stopped' && !this.stopped) {
+        // Its records may also be in a cut still being journaled (e.g. retrying while Redis is
+        // down): the lease is kept until that settles, so the next holder starts after them.
+        if (this.openRanges.has(task.shard.shardId)) await this.cut();
+        else await this.cutting;
+      }
       return outcome;
     } finally {
       if (this.tasks.get(task.shard.shardId) === task) this.tasks.delete(task.shard.shardId);
@@ -202,6 +209,7 @@ export class DeliveryPipeline {
     const log = this.opts.stream.log(shardId);
     let pos = task.from;
     const signal = task.signal;
+    this.opts.logger.debug({ deliveryStream: this.opts.name, shardId, from: pos, lease: task.lease.counter }, 'reading a shard');
     if (this.opts.journal.shared) {
       // The shard's previous holder may have left batches undelivered (it died, or gave the shard up).
       for (const pending of this.opts.journal.pending()) {
@@ -347,6 +355,13 @@ export class DeliveryPipeline {
       return;
     }
     let id = batchIdentity(this.opts.incarnation, ranges);
+    // The readers' tasks as the records were read: their leases fence the batch (a task's lease
+    // is its current grant, renewed meanwhile or not).
+    const readers = new Map<string, ShardTask>();
+    for (const r of ranges) {
+      const t = this.tasks.get(r.shardId);
+      if (t) readers.set(r.shardId, t);
+    }
     // Planning and journaling must succeed before the batch exists: until then its records are
     // held here (the reader waits on this cut, so nothing piles up behind) and retried.
     let pending: PendingBatch | undefined;
@@ -355,7 +370,7 @@ export class DeliveryPipeline {
         pending ??= { id, ranges, target: this.opts.destination.plan({ id, ranges, records, oldestArrival, bytes: batchBytes }), cutAt: this.now() };
         // A failed begin already holds the batch in memory: only its write is retried.
         if (this.opts.journal.has(id)) await this.opts.journal.sync();
-        else await this.opts.journal.begin(pending, ended, this.fences(ranges));
+        else await this.opts.journal.begin(pending, ended, ranges.flatMap((r) => { const t = readers.get(r.shardId); return t ? [t.lease] : []; }));
         break;
       } catch (err) {
         if (err instanceof LeaseLostError) {
@@ -377,18 +392,9 @@ export class DeliveryPipeline {
       }
     }
     if (this.stopped) return;
+    this.opts.logger.debug({ deliveryStream: this.opts.name, batch: id, ranges }, 'batch journaled');
     this.launch(pending, records, oldestArrival);
     while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
-  }
-
-  /** The leases the shards of a batch are read under (shards read to their end have none). */
-  private fences(ranges: { shardId: string }[]): Lease[] {
-    const out: Lease[] = [];
-    for (const r of ranges) {
-      const t = this.tasks.get(r.shardId);
-      if (t) out.push(t.lease);
-    }
-    return out;
   }
 
   /**

@@ -44,7 +44,8 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
   const nodes: (ChildHydrant | undefined)[] = new Array(opts.size).fill(undefined);
   const start = async (i: number) => {
     const child = await spawnHydrant(['--port', '0', '--data-dir', join(root.path, `node-${i}`), '--config', configPath,
-      '--backend', 'redis', '--redis-url', opts.redisUrl, '--redis-key-prefix', prefix, '--lease-ttl-ms', String(opts.leaseTtlMs ?? 3_000)], env);
+      '--backend', 'redis', '--redis-url', opts.redisUrl, '--redis-key-prefix', prefix, '--lease-ttl-ms', String(opts.leaseTtlMs ?? 3_000),
+      ...(process.env.DEBUG_DUPES ? ['--log-level', 'debug'] : [])], env);
     nodes[i] = child;
     return child;
   };

@@ -7,7 +7,8 @@ import type { Lease } from '../../stream/consumer/lease.js';
 import { scriptErrorCode } from '../../stream/redis/lua-script.js';
 
 /*
- * The fenced begin. KEYS: cut, pending, ended, then one lease hash per fence. ARGV: owner, now,
+ * The fenced begin. KEYS: cut, pending, ended, then one lease hash per fence, then the batch's
+ * "was journaled" marker (kept a day, past its completion). ARGV: owner, now,
  * batch id, batch JSON, the number of cut entries, the cut entries (shard, position), then the
  * ended shards. Refused with HYDRANT_FENCED <indexes of the leases not held> unless every lease
  * is the owner's and unexpired; otherwise the batch, its cut positions and the ended shards are
@@ -15,12 +16,13 @@ import { scriptErrorCode } from '../../stream/redis/lua-script.js';
  */
 const FENCED_BEGIN = `#!lua
 local lost = {}
-for i = 4, #KEYS do
+for i = 4, #KEYS - 1 do
   local h = redis.call('HMGET', KEYS[i], 'owner', 'expiresAt')
   if h[1] ~= ARGV[1] or (tonumber(h[2]) or 0) <= tonumber(ARGV[2]) then table.insert(lost, tostring(i - 4)) end
 end
 if #lost > 0 then return redis.error_reply('HYDRANT_FENCED ' .. table.concat(lost, ',')) end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('SET', KEYS[#KEYS], '1', 'EX', 86400)
 local n = tonumber(ARGV[5])
 for i = 0, n - 1 do redis.call('HSET', KEYS[1], ARGV[6 + 2 * i], ARGV[7 + 2 * i]) end
 for i = 6 + 2 * n, #ARGV do redis.call('SADD', KEYS[3], ARGV[i]) end
@@ -61,6 +63,11 @@ export class RedisDeliveryJournal implements DeliveryJournal {
 
   private key(part: 'cut' | 'pending' | 'ended'): string {
     return this.backend.keys.journal(this.group, part);
+  }
+
+  /** Set when a batch is journaled under its leases; outlives the batch's completion by a day. */
+  private markerKey(id: string): string {
+    return `${this.backend.keys.journal(this.group, 'pending')}:${id}`;
   }
 
   private async load(): Promise<void> {
@@ -147,7 +154,7 @@ export class RedisDeliveryJournal implements DeliveryJournal {
   private async fencedBegin(batch: PendingBatch, ended: string[], fences: Lease[]): Promise<void> {
     const cut = new Map<string, number>();
     for (const r of batch.ranges) cut.set(r.shardId, Math.max(cut.get(r.shardId) ?? this.cut.get(r.shardId) ?? 0, r.last + 1));
-    const keys = [this.key('cut'), this.key('pending'), this.key('ended'), ...fences.map((f) => this.backend.keys.lease(f.key))];
+    const keys = [this.key('cut'), this.key('pending'), this.key('ended'), ...fences.map((f) => this.backend.keys.lease(f.key)), this.markerKey(batch.id)];
     const args: string[] = [fences[0].owner, String(this.backend.now()), batch.id, JSON.stringify(batch), String(cut.size)];
     for (const [shard, pos] of cut) args.push(shard, String(pos));
     args.push(...ended);
@@ -161,6 +168,14 @@ export class RedisDeliveryJournal implements DeliveryJournal {
       }
     } catch (err) {
       if (scriptErrorCode(err) === 'FENCED') {
+        // An earlier attempt whose reply was lost (Redis died after its fsync) may have stored
+        // the batch while the leases were still ours: then it is journaled, and stays as cut.
+        if (await this.backend.client.exists(this.markerKey(batch.id)).catch(() => 0) === 1) {
+          this.pendingBatches.set(batch.id, batch);
+          for (const [shard, pos] of cut) this.cut.set(shard, pos);
+          for (const s of ended) this.ended.add(s);
+          return;
+        }
         const idx = (/HYDRANT_FENCED (\S+)/.exec((err as Error).message)?.[1] ?? '').split(',').map(Number);
         throw new LeaseLostError([...new Set(idx.map((i) => fences[i].key.slice(fences[i].key.lastIndexOf('/') + 1)))]);
       }

@@ -148,17 +148,16 @@ export class KinesisStreams {
   }
 
   private async loadFiles(): Promise<void> {
-    const ks = this;
     let names: string[] = [];
     try {
-      names = await readdir(join(ks.root, 'streams'));
+      names = await readdir(join(this.root, 'streams'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     for (const name of names) {
-      const dir = ks.streamDir(name);
+      const dir = this.streamDir(name);
       const settings = await readJsonFile<StreamSettings>(join(dir, 'kinesis.json'));
-      const log = settings ? await LogStream.open(ks.logOptions(name, settings.createdAt)) : undefined;
+      const log = settings ? await LogStream.open(this.logOptions(name, settings.createdAt)) : undefined;
       if (!settings || !log || settings.status === 'DELETING') {
         await log?.close();
         await rm(dir, { recursive: true, force: true });
@@ -166,7 +165,7 @@ export class KinesisStreams {
       }
       // A transition cut short by a restart completes now.
       if (settings.status !== 'ACTIVE') settings.status = 'ACTIVE';
-      ks.streams.set(name, new KinesisStream(settings, log, ks.streamDeps()));
+      this.streams.set(name, new KinesisStream(settings, log, this.streamDeps()));
     }
   }
 
