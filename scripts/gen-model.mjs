@@ -12,7 +12,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = resolve(here, '../src/ingest/protocol/models');
 
 const SERVICES = [
-  { name: 'firehose', version: '2015-08-04', quirks: {} },
+  {
+    name: 'firehose',
+    version: '2015-08-04',
+    // Hydrant extensions: `pattern` replaces the model's (users run endpoints and clusters on
+    // plain HTTP on their own networks; AWS allows only https).
+    quirks: {
+      HttpEndpointUrl: { pattern: 'https?://.*' },
+      AmazonopensearchserviceClusterEndpoint: { pattern: 'https?:.*' },
+      ElasticsearchClusterEndpoint: { pattern: 'https?:.*' },
+    },
+  },
   {
     name: 'kinesis',
     version: '2013-12-02',
@@ -74,6 +84,7 @@ function compactShape(name, shape, quirk) {
   if (shape.key) out.key = shape.key.shape;
   if (shape.value) out.value = shape.value.shape;
   for (const k of ['min', 'max', 'pattern', 'enum']) if (shape[k] !== undefined) out[k] = shape[k];
+  if (quirk?.pattern) out.pattern = quirk.pattern;
   if (shape.exception) out.exception = true;
   if (shape.fault) out.fault = true;
   if (shape.error?.httpStatusCode !== undefined) out.error = { httpStatusCode: shape.error.httpStatusCode };
