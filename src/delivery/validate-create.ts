@@ -1,6 +1,7 @@
 import { invalidArgument } from '../core/aws-error.js';
 import { validateFileExtension, validatePrefixes } from '../../sinks/s3/key-layout.js';
 import { bucketFromArn } from '../../sinks/s3/object-store.js';
+import { COMPRESSION_FORMATS, isCompressionFormat } from '../../sinks/s3/compression-format.js';
 import type { DestinationDefinition, Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { SecretResolver } from '../config/secrets.js';
@@ -33,7 +34,8 @@ export type SourceInput =
   | { type: 'DirectPut' }
   | { type: 'KinesisStreamAsSource'; kinesis: KinesisStreamSourceConfiguration };
 
-const COMPRESSION_NOW = new Set(['UNCOMPRESSED', 'GZIP']);
+/** What Redshift's COPY reads from the staged objects here (its S3Configuration.CompressionFormat). */
+const REDSHIFT_COMPRESSION = new Set(['UNCOMPRESSED', 'GZIP']);
 const SOURCE_MEMBERS = ['DirectPutSourceConfiguration', 'KinesisStreamSourceConfiguration', 'MSKSourceConfiguration', 'DatabaseSourceConfiguration'] as const;
 
 /**
@@ -88,7 +90,7 @@ export function checkCreateInput(input: CreateDeliveryStreamInput, secrets: Secr
 /** The checks of a destination (create, or the result of an update). */
 export function checkDestination(dest: DestinationDefinition, secrets: SecretResolver): void {
   if (dest.Redshift) {
-    const problem = checkRedshiftDestination(dest.Redshift, secrets, COMPRESSION_NOW);
+    const problem = checkRedshiftDestination(dest.Redshift, secrets, REDSHIFT_COMPRESSION);
     if (problem) throw invalidArgument(problem);
     return;
   }
@@ -107,8 +109,8 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
     throw invalidArgument('BufferingHints.SizeInMBs and BufferingHints.IntervalInSeconds must be given together.');
   }
   const compression = cfg.CompressionFormat ?? 'UNCOMPRESSED';
-  if (!COMPRESSION_NOW.has(compression)) {
-    throw invalidArgument(`CompressionFormat ${compression} is not supported by this Hydrant version; use UNCOMPRESSED or GZIP.`);
+  if (!isCompressionFormat(compression)) {
+    throw invalidArgument(`CompressionFormat ${compression} is not supported; use one of ${COMPRESSION_FORMATS.join(', ')}.`);
   }
   if (cfg.ProcessingConfiguration?.Enabled !== false && (cfg.ProcessingConfiguration?.Processors?.length ?? 0) > 0) {
     throw invalidArgument('ProcessingConfiguration (data transformation) is not supported by this Hydrant version.');
