@@ -1,6 +1,7 @@
 import { invalidArgument } from '../core/aws-error.js';
 import { validateFileExtension, validatePrefixes } from '../../sinks/s3/key-layout.js';
 import { bucketFromArn } from '../../sinks/s3/object-store.js';
+import { COMPRESSION_FORMATS, isCompressionFormat } from '../../sinks/s3/compression-format.js';
 import type { DestinationDefinition, Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import { checkRedshiftDestination, type RedshiftDestinationConfiguration } from '../../sinks/redshift/config.js';
@@ -33,7 +34,8 @@ export type SourceInput =
   | { type: 'DirectPut' }
   | { type: 'KinesisStreamAsSource'; kinesis: KinesisStreamSourceConfiguration };
 
-const COMPRESSION_NOW = new Set(['UNCOMPRESSED', 'GZIP']);
+/** What Redshift's COPY reads from the staged objects here (its S3Configuration.CompressionFormat). */
+const REDSHIFT_COMPRESSION = new Set(['UNCOMPRESSED', 'GZIP']);
 const SOURCE_MEMBERS = ['DirectPutSourceConfiguration', 'KinesisStreamSourceConfiguration', 'MSKSourceConfiguration', 'DatabaseSourceConfiguration'] as const;
 
 /**
@@ -97,7 +99,7 @@ export async function checkCreateInput(input: CreateDeliveryStreamInput, ctx: Ch
  */
 export async function checkDestination(dest: DestinationDefinition, ctx: CheckContext): Promise<ResolvedSinkDestination | undefined> {
   if (dest.Redshift) {
-    const problem = checkRedshiftDestination(dest.Redshift, ctx.secrets, COMPRESSION_NOW);
+    const problem = checkRedshiftDestination(dest.Redshift, ctx.secrets, REDSHIFT_COMPRESSION);
     if (problem) throw invalidArgument(problem);
     return undefined;
   }
@@ -118,8 +120,8 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
     throw invalidArgument('BufferingHints.SizeInMBs and BufferingHints.IntervalInSeconds must be given together.');
   }
   const compression = cfg.CompressionFormat ?? 'UNCOMPRESSED';
-  if (!COMPRESSION_NOW.has(compression)) {
-    throw invalidArgument(`CompressionFormat ${compression} is not supported by this Hydrant version; use UNCOMPRESSED or GZIP.`);
+  if (!isCompressionFormat(compression)) {
+    throw invalidArgument(`CompressionFormat ${compression} is not supported; use one of ${COMPRESSION_FORMATS.join(', ')}.`);
   }
   if (cfg.ProcessingConfiguration?.Enabled !== false && (cfg.ProcessingConfiguration?.Processors?.length ?? 0) > 0) {
     throw invalidArgument('ProcessingConfiguration (data transformation) is not supported by this Hydrant version.');
