@@ -97,6 +97,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     kinesisStreams,
     secrets: createSecretResolver(config.secrets),
     delivery: config.delivery,
+    pluginBaseDir: config.pluginBaseDir,
+    opensearchDomains: config.opensearchDomains,
     now: opts.now,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);

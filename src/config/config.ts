@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /**
  * Hydrant's configuration. Every member is optional; the comment gives the default.
@@ -58,6 +58,16 @@ export interface HydrantConfig {
    * stream (`streams`). None = accept any key (the startup log says so).
    */
   firehoseHttp?: { accessKeys?: string[]; streams?: Record<string, string[]> };
+  /**
+   * OpenSearch destinations given by `DomainARN` (rather than `ClusterEndpoint`): each domain's
+   * cluster URL, keyed by ARN.
+   */
+  opensearchDomains?: Record<string, string>;
+  /**
+   * Relative `Module` paths of `HydrantPluginDestinationConfiguration` destinations resolve from
+   * here. Default: the config file's directory (with `--config`), else the working directory.
+   */
+  pluginBaseDir?: string;
 }
 
 /** Retry behaviour of the delivery driver and Redshift loads. */
@@ -116,7 +126,8 @@ export async function loadConfigFile(path: string): Promise<HydrantConfig> {
     throw new Error(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${path} must hold a JSON object`);
-  return parsed as HydrantConfig;
+  const config = parsed as HydrantConfig;
+  return { ...config, pluginBaseDir: resolve(dirname(resolve(path)), config.pluginBaseDir ?? '.') };
 }
 
 /** Environment settings that override nothing given explicitly. */
