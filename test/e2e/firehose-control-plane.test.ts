@@ -95,8 +95,8 @@ describe('Firehose control plane', () => {
     const arn = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xa', ExtendedS3DestinationConfiguration: s3cfg('b', { BucketARN: 'arn:AWS:s3:::b' }) })));
     expect(arn.name).toBe('InvalidArgumentException');
     expect(arn.message).toContain('BucketARN');
-    const zip = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xz', ExtendedS3DestinationConfiguration: s3cfg('b', { CompressionFormat: 'ZIP' }) })));
-    expect(zip.name).toBe('InvalidArgumentException');
+    const lz4 = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xz', ExtendedS3DestinationConfiguration: s3cfg('b', { CompressionFormat: 'LZ4' as 'ZIP' }) })));
+    expect(lz4.name).toBe('ValidationException');
     expect((await client.send(new ListDeliveryStreamsCommand({}))).DeliveryStreamNames).not.toContain('xf');
   });
 
