@@ -23,6 +23,7 @@ import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
 import { backupBackoff, createDestination } from './destination-factory.js';
 import { withProcessing } from './destinations/processing.js';
+import { checkDynamicPartitioningUpdate } from './partitioning/dynamic-partitioning.js';
 import { backupHealth } from '../backup/health.js';
 import { systemClock } from '../util/clock.js';
 import type { TransformServices } from './transform/index.js';
@@ -189,6 +190,7 @@ export class DeliveryStreams {
         pluginBaseDir: this.checkContext.pluginBaseDir,
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
+        activePartitionLimit: this.opts.transforms?.activePartitionLimit,
       }), {
         current,
         services: this.opts.transforms,
@@ -402,8 +404,13 @@ export class DeliveryStreams {
 
   /** Check, save and switch to a new destination; a change of destination type restarts delivery. */
   private async replaceDestination(live: Live, next: DestinationDefinition): Promise<void> {
-    const resolvedSink = await checkDestination(next, this.checkContext);
     const def = live.def;
+    const partitioningChange = checkDynamicPartitioningUpdate(
+      def.destination.ExtendedS3?.DynamicPartitioningConfiguration?.Enabled === true,
+      next.ExtendedS3 ? next.ExtendedS3.DynamicPartitioningConfiguration?.Enabled === true : false,
+    );
+    if (partitioningChange) throw invalidArgument(partitioningChange);
+    const resolvedSink = await checkDestination(next, this.checkContext);
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
     const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(updated);

@@ -130,9 +130,6 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
   if (cfg.DataFormatConversionConfiguration && cfg.DataFormatConversionConfiguration.Enabled !== false) {
     throw invalidArgument('DataFormatConversionConfiguration (record format conversion) is not supported by this Hydrant version.');
   }
-  if (dynamicPartitioning.enabled) {
-    throw invalidArgument('DynamicPartitioningConfiguration is not supported by this Hydrant version.');
-  }
   const partitioningError = checkDynamicPartitioning({
     dynamicPartitioning, bufferingHints: cfg.BufferingHints, prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, processing,
   });

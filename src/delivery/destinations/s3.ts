@@ -1,18 +1,32 @@
 import type { LogRecord } from '../../core/record.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { BatchLimits } from '../buffer/batcher.js';
-import type { CutBatch, Destination, EncodedBatch } from '../destination.js';
+import type { CutBatch, Destination, EncodedBatch, EncodeOptions } from '../destination.js';
 import { batchObjectId, evaluatePrefix, extensionFor, objectKey, seededRandomStrings, type CompressionFormat } from '../../../sinks/s3/key-layout.js';
 import { bucketFromArn, type ObjectStore } from '../../../sinks/s3/object-store.js';
 import { S3DeliveryError } from '../../../sinks/s3/errors.js';
 import { classifyS3Error } from '../../../sinks/s3/retry.js';
 import { objectBody, S3ObjectWriter, type ObjectTarget } from './object-writer.js';
 import type { resolveS3Destination } from './s3-config.js';
+import { errorObject, type ErrorObject } from './error-objects.js';
+import { partitionBatch, type PartitionedPlan } from './partitioned-objects.js';
+import { OBJECT_CONTENT_TYPE, contentEncodingFor } from '../../../sinks/s3/compression-format.js';
+import { DEFAULT_ACTIVE_PARTITION_LIMIT } from '../partitioning/active-partitions.js';
 
 const MiB = 1024 * 1024;
 
-/** Where and how one batch is written: fixed when the batch is cut, replayed as-is after a crash. */
-type S3Target = ObjectTarget;
+/**
+ * Where and how one batch is written: fixed when the batch is cut, replayed as-is after a crash.
+ * With dynamic partitioning the keys depend on the records' partitions, known only after the
+ * transform: `partitioned` holds what they derive from, and `key` is unused.
+ */
+type S3Target = ObjectTarget & { partitioned?: PartitionedPlan };
+
+/** A partitioned batch as encoded: one object per partition, plus the error objects. */
+interface PartitionedBody {
+  objects: { target: ObjectTarget; body: Buffer[]; records: number; bytes: number; written?: boolean }[];
+  errors: (ErrorObject & { written?: boolean })[];
+}
 
 export interface S3DestinationOptions {
   streamName: string;
@@ -20,6 +34,8 @@ export interface S3DestinationOptions {
   current: () => { config: ReturnType<typeof resolveS3Destination>; version: number };
   store: ObjectStore;
   metrics: Metrics;
+  /** Active partitions per batch with dynamic partitioning (default 500, AWS's per-stream limit). */
+  activePartitionLimit?: number;
 }
 
 /** Delivery to S3 (or the local object directory) in Firehose's key layout. */
@@ -39,7 +55,9 @@ export class S3Destination implements Destination {
   plan(batch: CutBatch): Record<string, unknown> {
     const { config, version } = this.opts.current();
     const compression = config.CompressionFormat as CompressionFormat;
-    const prefix = evaluatePrefix(config.Prefix, {
+    const partitioned = config.DynamicPartitioningConfiguration?.Enabled === true;
+    // With dynamic partitioning the Prefix needs the records' partition keys: see encodePartitioned.
+    const prefix = partitioned ? '' : evaluatePrefix(config.Prefix, {
       arrivalMs: batch.oldestArrival,
       timeZone: config.CustomTimeZone,
       random: seededRandomStrings(batch.id),
@@ -59,16 +77,60 @@ export class S3Destination implements Destination {
       compression,
       kmsKeyArn: config.EncryptionConfiguration.KMSEncryptionConfig?.AWSKMSKeyARN,
     };
+    if (partitioned) {
+      target.partitioned = {
+        batchId: batch.id, prefix: config.Prefix, streamName: this.opts.streamName, version,
+        timeZone: config.CustomTimeZone, extension: extensionFor(compression, config.FileExtension),
+      };
+    }
     return target as unknown as Record<string, unknown>;
   }
 
-  async encode(raw: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch> {
-    const { body, bytes } = await objectBody((raw as unknown as S3Target).compression, records);
+  async encode(raw: Record<string, unknown>, records: LogRecord[], opts?: EncodeOptions): Promise<EncodedBatch> {
+    const target = raw as unknown as S3Target;
+    if (target.partitioned) return this.encodePartitioned(target, target.partitioned, records, opts);
+    const { body, bytes } = await objectBody(target.compression, records);
     return { body, records: records.length, bytes };
   }
 
+  private async encodePartitioned(target: S3Target, plan: PartitionedPlan, records: LogRecord[], opts?: EncodeOptions): Promise<EncodedBatch> {
+    const split = partitionBatch(plan, records, opts, this.opts.activePartitionLimit ?? DEFAULT_ACTIVE_PARTITION_LIMIT);
+    const out: PartitionedBody = { objects: [], errors: [] };
+    let total = 0;
+    let bytes = 0;
+    for (const o of split.objects) {
+      const encoded = await objectBody(target.compression, o.records);
+      out.objects.push({ target: { bucket: target.bucket, key: o.key, compression: target.compression, kmsKeyArn: target.kmsKeyArn }, body: encoded.body, records: o.records.length, bytes: encoded.bytes });
+      total += o.records.length;
+      bytes += encoded.bytes;
+    }
+    const { config } = this.opts.current();
+    for (const [type, docs] of split.errors) out.errors.push(await errorObject(plan.streamName, { config, version: plan.version }, plan.batchId, type, docs));
+    return { body: out, records: total, bytes };
+  }
+
   async deliver(raw: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void> {
-    await this.writer.put(raw as unknown as S3Target, encoded.body as Buffer[], encoded.records, encoded.bytes, signal);
+    const target = raw as unknown as S3Target;
+    if (!target.partitioned) {
+      await this.writer.put(target, encoded.body as Buffer[], encoded.records, encoded.bytes, signal);
+      return;
+    }
+    // One object per partition, then the error objects; what was written is not written again
+    // when a later put fails and the pipeline retries the batch.
+    const body = encoded.body as PartitionedBody;
+    for (const o of body.objects) {
+      if (o.written) continue;
+      await this.writer.put(o.target, o.body, o.records, o.bytes, signal);
+      o.written = true;
+    }
+    for (const e of body.errors) {
+      if (e.written) continue;
+      await this.opts.store.put({
+        bucket: e.target.bucket, key: e.target.key, body: e.body, contentType: OBJECT_CONTENT_TYPE,
+        contentEncoding: contentEncodingFor(e.target.compression), kmsKeyArn: e.target.kmsKeyArn, signal,
+      });
+      e.written = true;
+    }
   }
 
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean } {
