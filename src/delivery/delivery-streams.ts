@@ -21,7 +21,11 @@ import { RedshiftLoader } from '../../sinks/redshift/loader.js';
 import { mergeRedshiftUpdate, type RedshiftDestinationConfiguration, type RedshiftDestinationUpdate } from '../../sinks/redshift/config.js';
 import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
-import { createDestination } from './destination-factory.js';
+import { backupBackoff, createDestination } from './destination-factory.js';
+import { withProcessing } from './destinations/processing.js';
+import { backupHealth } from '../backup/health.js';
+import { systemClock } from '../util/clock.js';
+import type { TransformServices } from './transform/index.js';
 import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
 import { checkCreateInput, checkDestination, checkSource, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
@@ -49,6 +53,8 @@ export interface DeliveryStreamsOptions {
   secrets?: SecretResolver;
   /** Retry, backup and Redshift settings of the delivery driver. */
   delivery?: DeliveryConfig;
+  /** The node's Lambda runtime and jq engine, for `ProcessingConfiguration` (shared by every stream). */
+  transforms?: TransformServices;
   now?: () => number;
 }
 
@@ -160,14 +166,25 @@ export class DeliveryStreams {
       const l = this.live.get(def.name);
       return l && l.def.incarnation === def.incarnation ? l.def : def;
     };
-    const destination = createDestination({
+    const logger = this.opts.logger.child({ deliveryStream: def.name });
+    const destination = withProcessing(createDestination({
       current,
       store: this.opts.objectStore,
       metrics: this.opts.metrics,
-      logger: this.opts.logger.child({ deliveryStream: def.name }),
+      logger,
       secrets: this.secrets,
       redshiftLoader: this.redshiftLoader,
       delivery: this.opts.delivery,
+    }), {
+      current,
+      services: this.opts.transforms,
+      region: this.opts.region,
+      accountId: this.opts.accountId,
+      store: this.opts.objectStore,
+      logger,
+      clock: systemClock,
+      backoff: backupBackoff(this.opts.delivery),
+      health: backupHealth(def.name, logger, this.opts.metrics),
     });
     const pipeline = new DeliveryPipeline({
       name: def.name,
