@@ -13,6 +13,7 @@ import type { Destination } from './destination.js';
 import { RedshiftDestination } from './destinations/redshift.js';
 import { S3Destination } from './destinations/s3.js';
 import { resolveS3Destination } from './destinations/s3-config.js';
+import type { ConversionServices } from './destinations/s3-conversion.js';
 import { RetryBudget } from './driver/retry-budget.js';
 
 /** What building a delivery stream's destination needs from the node. */
@@ -26,6 +27,8 @@ export interface DestinationContext {
   redshiftLoader: RedshiftLoader;
   delivery?: DeliveryConfig;
   clock?: Clock;
+  /** Parquet workers and table definitions, for S3 destinations with record format conversion. */
+  conversion?: ConversionServices;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -96,6 +99,7 @@ export function createDestination(ctx: DestinationContext): Destination {
     },
     store: ctx.store,
     metrics: ctx.metrics,
+    conversion: ctx.conversion,
   });
 }
 
