@@ -21,7 +21,11 @@ import { RedshiftLoader } from '../../sinks/redshift/loader.js';
 import { mergeRedshiftUpdate, type RedshiftDestinationConfiguration, type RedshiftDestinationUpdate } from '../../sinks/redshift/config.js';
 import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
-import { createDestination } from './destination-factory.js';
+import { backupBackoff, createDestination } from './destination-factory.js';
+import { withProcessing } from './destinations/processing.js';
+import { backupHealth } from '../backup/health.js';
+import { systemClock } from '../util/clock.js';
+import type { TransformServices } from './transform/index.js';
 import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
 import { checkCreateInput, checkDestination, checkSource, type CheckContext, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
@@ -50,6 +54,8 @@ export interface DeliveryStreamsOptions {
   secrets?: SecretResolver;
   /** Retry, backup and Redshift settings of the delivery driver. */
   delivery?: DeliveryConfig;
+  /** The node's Lambda runtime and jq engine, for `ProcessingConfiguration` (shared by every stream). */
+  transforms?: TransformServices;
   /** Relative plugin module paths in destinations resolve from here (default: the working directory). */
   pluginBaseDir?: string;
   /** `DomainARN` → cluster URL of OpenSearch domains named by ARN. */
@@ -169,19 +175,30 @@ export class DeliveryStreams {
       const l = this.live.get(def.name);
       return l && l.def.incarnation === def.incarnation ? l.def : def;
     };
+    const logger = this.opts.logger.child({ deliveryStream: def.name });
     let destination;
     try {
-      destination = await createDestination({
+      destination = withProcessing(await createDestination({
         current,
         store: this.opts.objectStore,
         metrics: this.opts.metrics,
-        logger: this.opts.logger.child({ deliveryStream: def.name }),
+        logger,
         secrets: this.secrets,
         redshiftLoader: this.redshiftLoader,
         delivery: this.opts.delivery,
         pluginBaseDir: this.checkContext.pluginBaseDir,
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
+      }), {
+        current,
+        services: this.opts.transforms,
+        region: this.opts.region,
+        accountId: this.opts.accountId,
+        store: this.opts.objectStore,
+        logger,
+        clock: systemClock,
+        backoff: backupBackoff(this.opts.delivery),
+        health: backupHealth(def.name, logger, this.opts.metrics),
       });
     } catch (err) {
       live.pipeline = undefined;
