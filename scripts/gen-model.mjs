@@ -15,10 +15,15 @@ const SERVICES = [
   {
     name: 'firehose',
     version: '2015-08-04',
-    // `extendEnum`: values Hydrant accepts beyond AWS's (documented Hydrant extensions, not AWS
-    // behaviour): ZSTD compression of S3 objects (extension .zst).
+    // Hydrant extensions (documented, not AWS behaviour): `extendEnum` adds values Hydrant
+    // accepts beyond AWS's — ZSTD compression of S3 objects (extension .zst); `pattern` replaces
+    // the model's — users run endpoints and clusters on plain HTTP on their own networks (AWS
+    // allows only https).
     quirks: {
       CompressionFormat: { extendEnum: ['ZSTD'] },
+      HttpEndpointUrl: { pattern: 'https?://.*' },
+      AmazonopensearchserviceClusterEndpoint: { pattern: 'https?:.*' },
+      ElasticsearchClusterEndpoint: { pattern: 'https?:.*' },
     },
   },
   {
@@ -82,6 +87,7 @@ function compactShape(name, shape, quirk) {
   if (shape.key) out.key = shape.key.shape;
   if (shape.value) out.value = shape.value.shape;
   for (const k of ['min', 'max', 'pattern', 'enum']) if (shape[k] !== undefined) out[k] = shape[k];
+  if (quirk?.pattern) out.pattern = quirk.pattern;
   if (shape.exception) out.exception = true;
   if (shape.fault) out.fault = true;
   if (shape.error?.httpStatusCode !== undefined) out.error = { httpStatusCode: shape.error.httpStatusCode };

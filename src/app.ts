@@ -108,6 +108,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     secrets: createSecretResolver(config.secrets),
     delivery: config.delivery,
     transforms,
+    pluginBaseDir: config.pluginBaseDir,
+    opensearchDomains: config.opensearchDomains,
     now: opts.now,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);

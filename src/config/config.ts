@@ -60,6 +60,16 @@ export interface HydrantConfig {
    */
   firehoseHttp?: { accessKeys?: string[]; streams?: Record<string, string[]> };
   /**
+   * OpenSearch destinations given by `DomainARN` (rather than `ClusterEndpoint`): each domain's
+   * cluster URL, keyed by ARN.
+   */
+  opensearchDomains?: Record<string, string>;
+  /**
+   * Relative `Module` paths of `HydrantPluginDestinationConfiguration` destinations resolve from
+   * here. Default: the config file's directory (with `--config`), else the working directory.
+   */
+  pluginBaseDir?: string;
+  /**
    * Where transformation functions (`ProcessingConfiguration` Lambda processors) are found by
    * name: `DIR/NAME.mjs|.js|.cjs` or `DIR/NAME/index.mjs|.js|.cjs` (`--functions-dir`). Default: none.
    */
@@ -151,7 +161,7 @@ export async function loadConfigFile(path: string): Promise<HydrantConfig> {
       else if (def && typeof def.path === 'string') config.functions[name] = { ...def, path: at(def.path) };
     }
   }
-  return config;
+  return { ...config, pluginBaseDir: resolve(dir, config.pluginBaseDir ?? '.') };
 }
 
 /** Environment settings that override nothing given explicitly. */

@@ -29,7 +29,8 @@ import { systemClock } from '../util/clock.js';
 import type { TransformServices } from './transform/index.js';
 import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
-import { checkCreateInput, checkDestination, checkSource, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
+import { checkCreateInput, checkDestination, checkSource, type CheckContext, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
+import { sinkMemberOfUpdate, updatedSinkDestination, type ResolvedSinkDestination } from './destinations/sink-kinds.js';
 
 export interface DeliveryStreamsOptions {
   dataDir: string;
@@ -56,6 +57,10 @@ export interface DeliveryStreamsOptions {
   delivery?: DeliveryConfig;
   /** The node's Lambda runtime and jq engine, for `ProcessingConfiguration` (shared by every stream). */
   transforms?: TransformServices;
+  /** Relative plugin module paths in destinations resolve from here (default: the working directory). */
+  pluginBaseDir?: string;
+  /** `DomainARN` → cluster URL of OpenSearch domains named by ARN. */
+  opensearchDomains?: Record<string, string>;
   now?: () => number;
 }
 
@@ -135,6 +140,11 @@ export class DeliveryStreams {
     return ds;
   }
 
+  /** What checking a destination needs. */
+  private get checkContext(): CheckContext {
+    return { secrets: this.secrets, pluginBaseDir: this.opts.pluginBaseDir ?? process.cwd(), opensearchDomains: this.opts.opensearchDomains };
+  }
+
   private get retentionMs(): number {
     return (this.opts.retentionHours ?? 24) * 3_600_000;
   }
@@ -159,35 +169,48 @@ export class DeliveryStreams {
   }
 
   /** Start (or, after the destination changed type, restart) the delivery pipeline of a stream. */
-  private async startPipeline(live: Live, source = live.def.kinesisSource && this.kinesisSourceOf(live.def.kinesisSource)): Promise<void> {
+  private async startPipeline(live: Live, source = live.def.kinesisSource && this.kinesisSourceOf(live.def.kinesisSource), resolvedSink?: ResolvedSinkDestination): Promise<void> {
     const def = live.def;
     const stream = live.stream;
-    const journal = await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
     const current = () => {
       const l = this.live.get(def.name);
       return l && l.def.incarnation === def.incarnation ? l.def : def;
     };
     const logger = this.opts.logger.child({ deliveryStream: def.name });
-    const destination = withProcessing(createDestination({
-      current,
-      store: this.opts.objectStore,
-      metrics: this.opts.metrics,
-      logger,
-      secrets: this.secrets,
-      redshiftLoader: this.redshiftLoader,
-      delivery: this.opts.delivery,
-      conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
-    }), {
-      current,
-      services: this.opts.transforms,
-      region: this.opts.region,
-      accountId: this.opts.accountId,
-      store: this.opts.objectStore,
-      logger,
-      clock: systemClock,
-      backoff: backupBackoff(this.opts.delivery),
-      health: backupHealth(def.name, logger, this.opts.metrics),
-    });
+    let destination;
+    try {
+      destination = withProcessing(await createDestination({
+        current,
+        store: this.opts.objectStore,
+        metrics: this.opts.metrics,
+        logger,
+        secrets: this.secrets,
+        redshiftLoader: this.redshiftLoader,
+        delivery: this.opts.delivery,
+        pluginBaseDir: this.checkContext.pluginBaseDir,
+        opensearchDomains: this.opts.opensearchDomains,
+        resolvedSink,
+        conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
+      }), {
+        current,
+        services: this.opts.transforms,
+        region: this.opts.region,
+        accountId: this.opts.accountId,
+        store: this.opts.objectStore,
+        logger,
+        clock: systemClock,
+        backoff: backupBackoff(this.opts.delivery),
+        health: backupHealth(def.name, logger, this.opts.metrics),
+      });
+    } catch (err) {
+      live.pipeline = undefined;
+      if (resolvedSink) throw err;
+      // E.g. a plugin module that no longer loads after a restart: the stream keeps accepting
+      // records (they wait in its log) and delivers once UpdateDestination gives a working destination.
+      this.opts.logger.error({ err, deliveryStream: def.name }, 'the destination could not be set up: records are kept and delivered once it is fixed');
+      return;
+    }
+    const journal = await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
     const pipeline = new DeliveryPipeline({
       name: def.name,
       incarnation: def.incarnation,
@@ -258,7 +281,7 @@ export class DeliveryStreams {
 
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
-    const destination = checkCreateInput(input, this.secrets);
+    const destination = await checkCreateInput(input, this.checkContext);
     await checkConversionTable(destination.ExtendedS3, this.opts.transforms?.tables);
     const source = checkSource(input);
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
@@ -305,7 +328,9 @@ export class DeliveryStreams {
       deliveryStream: name,
       destination: destination.Redshift
         ? destination.Redshift.ClusterJDBCURL
-        : `s3://${destination.ExtendedS3!.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${destination.ExtendedS3!.Prefix ?? ''}`,
+        : destination.sink
+          ? destination.sink.member
+          : `s3://${destination.ExtendedS3!.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${destination.ExtendedS3!.Prefix ?? ''}`,
       ...(kinesisSource ? { source: kinesisSource.KinesisStreamARN } : {}),
     }, 'delivery stream created');
     return { DeliveryStreamARN: arn };
@@ -372,7 +397,7 @@ export class DeliveryStreams {
    */
   async applyDefinition(input: CreateDeliveryStreamInput): Promise<boolean> {
     const live = this.getRunning(input.DeliveryStreamName);
-    const wanted = checkCreateInput(input, this.secrets);
+    const wanted = await checkCreateInput(input, this.checkContext);
     if (isDeepStrictEqual(wanted, live.def.destination)) return false;
     await this.replaceDestination(live, wanted);
     return true;
@@ -380,20 +405,27 @@ export class DeliveryStreams {
 
   /** Check, save and switch to a new destination; a change of destination type restarts delivery. */
   private async replaceDestination(live: Live, next: DestinationDefinition): Promise<void> {
-    checkDestination(next, this.secrets);
+    const resolvedSink = await checkDestination(next, this.checkContext);
     await checkConversionTable(next.ExtendedS3, this.opts.transforms?.tables);
     const def = live.def;
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
     const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(updated);
     live.def = updated;
-    if (destinationType(next) === destinationType(def.destination) || !live.pipeline) {
-      live.pipeline?.refreshLimits();
+    const source = def.kinesisSource && this.kinesisSourceOf(def.kinesisSource);
+    if (!live.pipeline) {
+      // Its destination could not be set up before (or its source is gone).
+      if (live.stream && (!def.kinesisSource || source)) await this.startPipeline(live, source, resolvedSink);
+      return;
+    }
+    // A sink's resolution is fixed for its life: any change builds it anew.
+    if (destinationType(next) === destinationType(def.destination) && !next.sink) {
+      live.pipeline.refreshLimits();
       return;
     }
     // Batches in flight stay pending in the journal and are planned anew for the new destination.
     await live.pipeline.stop();
-    await this.startPipeline(live);
+    await this.startPipeline(live, source, resolvedSink);
     this.opts.logger.info({ deliveryStream: def.name, from: destinationType(def.destination), to: destinationType(next) }, 'destination type changed: delivery restarted');
   }
 
@@ -544,7 +576,12 @@ function updatedDestination(current: DestinationDefinition, member: string, upda
     const { S3Update, S3BackupUpdate, ...rest } = u;
     return { Redshift: { ...rest, S3Configuration: S3Update, ...(S3BackupUpdate ? { S3BackupConfiguration: S3BackupUpdate } : {}) } as RedshiftDestinationConfiguration };
   }
-  throw invalidArgument(`${member} is not supported by this Hydrant version; supported: ExtendedS3DestinationUpdate, S3DestinationUpdate, RedshiftDestinationUpdate.`);
+  const sinkMember = sinkMemberOfUpdate(member);
+  if (sinkMember) {
+    if (typeof update !== 'object' || update === null || Array.isArray(update)) throw invalidArgument(`${member} must be a structure.`);
+    return { sink: updatedSinkDestination(current.sink, sinkMember, update as Record<string, unknown>) };
+  }
+  throw invalidArgument(`${member} is not supported by this Hydrant version.`);
 }
 
 function requireMembers(where: string, value: object, members: string[]): void {

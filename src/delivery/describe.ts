@@ -2,10 +2,12 @@ import type { DeliveryStreamDefinition, DestinationDefinition } from './catalog.
 import { resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import { describeS3Configuration } from '../backup/backup-config.js';
 import { describeRedshiftDestination } from '../../sinks/redshift/config.js';
+import { describeSinkDestination } from './destinations/sink-kinds.js';
 
 /** The members of a `DestinationDescription` besides `DestinationId`. */
 function describeDestination(d: DestinationDefinition): Record<string, unknown> {
   if (d.Redshift) return { RedshiftDestinationDescription: describeRedshiftDestination(d.Redshift) };
+  if (d.sink) return describeSinkDestination(d.sink);
   return describeS3(d.ExtendedS3!);
 }
 

@@ -5,10 +5,10 @@ import { COMPRESSION_FORMATS, isCompressionFormat } from '../../sinks/s3/compres
 import type { DestinationDefinition, Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import { conversionOf } from './destinations/s3-conversion.js';
-import type { SecretResolver } from '../config/secrets.js';
 import { checkRedshiftDestination, type RedshiftDestinationConfiguration } from '../../sinks/redshift/config.js';
 import { resolveProcessingConfiguration, type ProcessingConfigurationInput } from './transform/processing-config.js';
 import { checkDynamicPartitioning, resolveDynamicPartitioning } from './partitioning/dynamic-partitioning.js';
+import { resolveSinkDestination, SINK_MEMBERS, type ResolvedSinkDestination, type SinkResolveContext } from './destinations/sink-kinds.js';
 
 /** CreateDeliveryStream's input after model validation (members Hydrant reads). */
 export interface CreateDeliveryStreamInput {
@@ -66,13 +66,16 @@ export function checkSource(input: CreateDeliveryStreamInput): SourceInput {
 }
 
 /** The destination members of CreateDeliveryStream this Hydrant version delivers to. */
-export const SUPPORTED_DESTINATIONS = ['ExtendedS3DestinationConfiguration', 'S3DestinationConfiguration', 'RedshiftDestinationConfiguration'] as const;
+export const SUPPORTED_DESTINATIONS: readonly string[] = ['ExtendedS3DestinationConfiguration', 'S3DestinationConfiguration', 'RedshiftDestinationConfiguration', ...SINK_MEMBERS];
+
+/** What checking a destination needs from the node. */
+export type CheckContext = SinkResolveContext;
 
 /**
  * The semantic checks AWS makes after model validation (InvalidArgumentException). Returns the
  * destination to store (the legacy `S3DestinationConfiguration` is kept in the extended shape).
  */
-export function checkCreateInput(input: CreateDeliveryStreamInput, secrets: SecretResolver): DestinationDefinition {
+export async function checkCreateInput(input: CreateDeliveryStreamInput, ctx: CheckContext): Promise<DestinationDefinition> {
   const destinations = Object.keys(input).filter((k) => k.endsWith('DestinationConfiguration') && input[k] !== undefined && input[k] !== null);
   if (destinations.length !== 1) throw invalidArgument('Exactly one destination configuration is supported for a Firehose');
   checkSource(input);
@@ -80,24 +83,32 @@ export function checkCreateInput(input: CreateDeliveryStreamInput, secrets: Secr
     throw invalidArgument('DeliveryStreamEncryptionConfigurationInput (server-side encryption of the stream) is not supported by this Hydrant version.');
   }
   const which = destinations[0];
-  if (!(SUPPORTED_DESTINATIONS as readonly string[]).includes(which)) {
-    throw invalidArgument(`${which} is not supported by this Hydrant version; use ExtendedS3DestinationConfiguration or RedshiftDestinationConfiguration.`);
+  if (!SUPPORTED_DESTINATIONS.includes(which)) {
+    throw invalidArgument(`${which} is not supported by this Hydrant version; use one of ${SUPPORTED_DESTINATIONS.filter((m) => m !== 'S3DestinationConfiguration').join(', ')}.`);
   }
+  if (typeof input[which] !== 'object' || Array.isArray(input[which])) throw invalidArgument(`${which} must be a structure.`);
   const dest: DestinationDefinition = which === 'RedshiftDestinationConfiguration'
     ? { Redshift: input.RedshiftDestinationConfiguration }
-    : { ExtendedS3: input[which] as ExtendedS3DestinationConfiguration, ...(which === 'S3DestinationConfiguration' ? { legacyS3: true } : {}) };
-  checkDestination(dest, secrets);
+    : SINK_MEMBERS.includes(which)
+      ? { sink: { member: which, config: input[which] as Record<string, unknown> } }
+      : { ExtendedS3: input[which] as ExtendedS3DestinationConfiguration, ...(which === 'S3DestinationConfiguration' ? { legacyS3: true } : {}) };
+  await checkDestination(dest, ctx);
   return dest;
 }
 
-/** The checks of a destination (create, or the result of an update). */
-export function checkDestination(dest: DestinationDefinition, secrets: SecretResolver): void {
+/**
+ * The checks of a destination (create, or the result of an update). A sink destination is
+ * resolved (a plugin is loaded and its options checked): the resolution is returned for reuse.
+ */
+export async function checkDestination(dest: DestinationDefinition, ctx: CheckContext): Promise<ResolvedSinkDestination | undefined> {
   if (dest.Redshift) {
-    const problem = checkRedshiftDestination(dest.Redshift, secrets, REDSHIFT_COMPRESSION);
+    const problem = checkRedshiftDestination(dest.Redshift, ctx.secrets, REDSHIFT_COMPRESSION);
     if (problem) throw invalidArgument(problem);
-    return;
+    return undefined;
   }
+  if (dest.sink) return resolveSinkDestination(dest.sink, ctx);
   checkS3Destination(dest.ExtendedS3!);
+  return undefined;
 }
 
 /** Checks of an S3 destination (create, or the merged result of an update). */
@@ -119,6 +130,9 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
   const processing = resolveProcessingConfiguration(cfg.ProcessingConfiguration as ProcessingConfigurationInput | undefined, { destination: 's3', dynamicPartitioning: dynamicPartitioning.enabled });
   // Record format conversion: its own checks (CompressionFormat UNCOMPRESSED, buffer ≥ 64 MiB, SerDes; ORC refused).
   conversionOf(cfg);
+  if (dynamicPartitioning.enabled) {
+    throw invalidArgument('DynamicPartitioningConfiguration is not supported by this Hydrant version.');
+  }
   const partitioningError = checkDynamicPartitioning({
     dynamicPartitioning, bufferingHints: cfg.BufferingHints, prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, processing,
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import type { ProcessingFailedDocument } from '../../src/delivery/transform/index.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { firehoseClient, startTestHydrant, waitFor } from '../helpers/hydrant.js';
 
@@ -19,15 +20,7 @@ const ROLE = 'arn:aws:iam::123456789012:role/firehose';
 const FUNCTIONS = join(import.meta.dirname, '..', 'fixtures', 'functions');
 const BUCKET = 'transformed';
 
-interface FailedDoc {
-  attemptsMade: number;
-  arrivalTimestamp: number;
-  errorCode: string;
-  errorMessage: string;
-  attemptEndingTimestamp: number;
-  rawData: string;
-  lambdaArn?: string;
-}
+type FailedDoc = ProcessingFailedDocument;
 
 describe('Lambda-compatible transforms through the AWS SDK into S3', () => {
   let s3: S3;

@@ -45,6 +45,8 @@ const FAMILY: Record<string, ProcessingContext['destination']> = {
 
 /** The destination member of a definition (the one configuration object it holds). */
 function destinationMember(def: DeliveryStreamDefinition): { name: string; cfg: DestinationMember } {
+  const sink = def.destination.sink;
+  if (sink) return { name: sink.member.replace(/DestinationConfiguration$/, ''), cfg: sink.config as DestinationMember };
   for (const [name, value] of Object.entries(def.destination)) {
     if (value && typeof value === 'object') return { name, cfg: value as DestinationMember };
   }
