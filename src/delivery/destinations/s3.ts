@@ -1,18 +1,19 @@
 import type { LogRecord } from '../../core/record.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { BatchLimits } from '../buffer/batcher.js';
-import type { CutBatch, Destination, EncodedBatch } from '../destination.js';
+import type { CutBatch, Destination, EncodedBatch, EncodeOptions } from '../destination.js';
 import { batchObjectId, evaluatePrefix, extensionFor, objectKey, seededRandomStrings, type CompressionFormat } from '../../../sinks/s3/key-layout.js';
 import { bucketFromArn, type ObjectStore } from '../../../sinks/s3/object-store.js';
 import { S3DeliveryError } from '../../../sinks/s3/errors.js';
 import { classifyS3Error } from '../../../sinks/s3/retry.js';
 import { objectBody, S3ObjectWriter, type ObjectTarget } from './object-writer.js';
 import type { resolveS3Destination } from './s3-config.js';
+import { ConversionTableError, conversionOf, convertBatch, type ConversionPlan, type ConversionServices, type ConvertedBatch } from './s3-conversion.js';
 
 const MiB = 1024 * 1024;
 
 /** Where and how one batch is written: fixed when the batch is cut, replayed as-is after a crash. */
-type S3Target = ObjectTarget;
+type S3Target = ObjectTarget & { conversion?: ConversionPlan };
 
 export interface S3DestinationOptions {
   streamName: string;
@@ -20,6 +21,8 @@ export interface S3DestinationOptions {
   current: () => { config: ReturnType<typeof resolveS3Destination>; version: number };
   store: ObjectStore;
   metrics: Metrics;
+  /** Parquet workers and table definitions (record format conversion); absent: a converting batch fails and is retried. */
+  conversion?: ConversionServices;
 }
 
 /** Delivery to S3 (or the local object directory) in Firehose's key layout. */
@@ -39,6 +42,7 @@ export class S3Destination implements Destination {
   plan(batch: CutBatch): Record<string, unknown> {
     const { config, version } = this.opts.current();
     const compression = config.CompressionFormat as CompressionFormat;
+    const conversion = conversionOf(config);
     const prefix = evaluatePrefix(config.Prefix, {
       arrivalMs: batch.oldestArrival,
       timeZone: config.CustomTimeZone,
@@ -51,7 +55,7 @@ export class S3Destination implements Destination {
       arrivalMs: batch.oldestArrival,
       timeZone: config.CustomTimeZone,
       id: batchObjectId(batch.id),
-      extension: extensionFor(compression, config.FileExtension),
+      extension: extensionFor(compression, config.FileExtension, conversion ? 'parquet' : undefined),
     });
     const target: S3Target = {
       bucket: bucketFromArn(config.BucketARN),
@@ -59,19 +63,36 @@ export class S3Destination implements Destination {
       compression,
       kmsKeyArn: config.EncryptionConfiguration.KMSEncryptionConfig?.AWSKMSKeyARN,
     };
+    if (conversion) target.conversion = { settings: conversion, batchId: batch.id };
     return target as unknown as Record<string, unknown>;
   }
 
-  async encode(raw: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch> {
-    const { body, bytes } = await objectBody((raw as unknown as S3Target).compression, records);
+  async encode(raw: Record<string, unknown>, records: LogRecord[], opts: EncodeOptions = {}): Promise<EncodedBatch> {
+    const target = raw as unknown as S3Target;
+    if (target.conversion) return this.encodeConverted(target.conversion, records, opts.signal);
+    const { body, bytes } = await objectBody(target.compression, records);
     return { body, records: records.length, bytes };
   }
 
+  /** Record format conversion: the body is a Parquet file plus the batch's format-conversion-failed object. */
+  private async encodeConverted(plan: ConversionPlan, records: LogRecord[], signal?: AbortSignal): Promise<EncodedBatch> {
+    if (!this.opts.conversion) throw new Error('record format conversion is not available on this node');
+    const { config, version } = this.opts.current();
+    const body = await convertBatch({ services: this.opts.conversion, plan, records, streamName: this.opts.streamName, errorOutput: { config, version }, signal });
+    return { body, records: body.rows, bytes: body.bytes };
+  }
+
   async deliver(raw: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void> {
-    await this.writer.put(raw as unknown as S3Target, encoded.body as Buffer[], encoded.records, encoded.bytes, signal);
+    const target = raw as unknown as S3Target;
+    if (!target.conversion) return this.writer.put(target, encoded.body as Buffer[], encoded.records, encoded.bytes, signal);
+    const { file, errors } = encoded.body as ConvertedBatch;
+    // Both keys are fixed by the batch: a retry (or a replay) overwrites them with the same objects.
+    if (errors) await this.writer.put(errors.target, errors.body, 0, 0, signal);
+    if (file) await this.writer.put(target, [file], encoded.records, encoded.bytes, signal);
   }
 
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean } {
+    if (err instanceof ConversionTableError) return { code: err.code, message: err.message, retryable: true };
     const e = S3DeliveryError.isInstance(err) ? err : classifyS3Error(err);
     return { code: e.code, message: e.message, retryable: e.retryable };
   }
