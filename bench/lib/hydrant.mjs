@@ -54,9 +54,17 @@ async function createStream(port, timeoutMs = 30_000) {
       BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 },
     },
   });
+  await waitActive(port, timeoutMs);
+}
+
+/** Until the node describes the bench's delivery stream as ACTIVE (another node of a Redis deployment sees it after its catalog sync). */
+async function waitActive(port, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const described = await call(port, 'DescribeDeliveryStream', { DeliveryStreamName: STREAM_NAME });
+    const described = await call(port, 'DescribeDeliveryStream', { DeliveryStreamName: STREAM_NAME }).catch((error) => {
+      if (/ResourceNotFound/.test(error.message) && Date.now() < deadline) return {};
+      throw error;
+    });
     const status = described.DeliveryStreamDescription?.DeliveryStreamStatus;
     if (status === 'ACTIVE') return;
     if (Date.now() > deadline) throw new Error(`delivery stream ${STREAM_NAME} still ${status} after ${timeoutMs} ms`);
@@ -64,16 +72,22 @@ async function createStream(port, timeoutMs = 30_000) {
   }
 }
 
-export async function startHydrant({ bin = HYDRANT_BIN, port, dataDir, logFile }) {
+/**
+ * One Hydrant node. `backendArgs` selects the backend (e.g. `--backend redis --redis-url …`);
+ * `create` false: the stream was created through another node of the deployment, wait until
+ * this one sees it.
+ */
+export async function startHydrant({ bin = HYDRANT_BIN, port, dataDir, logFile, backendArgs = [], create = true }) {
   const server = await startServer({
     name: 'hydrant',
-    args: [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
+    args: [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, ...backendArgs],
     env: childEnv(),
     port,
     logFile,
   });
   try {
-    await createStream(port);
+    if (create) await createStream(port);
+    else await waitActive(port);
   } catch (error) {
     await server.stop();
     throw new Error(`${error.message}\nhydrant log:\n${server.logTail()}`, { cause: error });

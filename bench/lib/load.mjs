@@ -43,10 +43,11 @@ function failedRecords(response, recordsPerRequest) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * @param {{ agent: http.Agent, port: number, payload: ReturnType<import('./payload.mjs').buildBodies>,
+ * `ports`: several nodes of one deployment; connections are spread over them round robin.
+ * @param {{ agent: http.Agent, port?: number, ports?: number[], payload: ReturnType<import('./payload.mjs').buildBodies>,
  *           connections: number, durationMs: number }} options
  */
-export async function runLoad({ agent, port, payload, connections, durationMs }) {
+export async function runLoad({ agent, port, ports = [port], payload, connections, durationMs }) {
   const { bodies, recordsPerRequest, payloadBytesPerRequest } = payload;
   const headers = bodies.map((body) => ({ ...FIREHOSE_HEADERS, 'Content-Length': String(body.length) }));
   const bytesPerRecord = payloadBytesPerRequest / recordsPerRequest;
@@ -59,9 +60,10 @@ export async function runLoad({ agent, port, payload, connections, durationMs })
 
   async function loop(index) {
     let next = index;
+    const target = ports[index % ports.length];
     while (performance.now() < deadline) {
       const i = next++ % bodies.length;
-      const response = await post(agent, port, bodies[i], headers[i]);
+      const response = await post(agent, target, bodies[i], headers[i]);
       const outcome = failedRecords(response, recordsPerRequest);
       if (outcome.error !== undefined) {
         result.errorRequests++;

@@ -82,8 +82,12 @@ export interface HydrantConfig {
   functions?: Record<string, string | FunctionDefinition>;
   /**
    * Transform workers: `lambda: { maxWorkers (default: cores, at least 2), maxWorkersPerStream
-   * (default maxWorkers − 1) }`, `jq: { maxWorkers (2), timeoutSeconds (30) }`, and
-   * `activePartitionLimit` (dynamic partitioning, default 500 as AWS).
+   * (default maxWorkers − 1) }`, `jq: { maxWorkers (2), timeoutSeconds (30) }`,
+   * `activePartitionLimit` (dynamic partitioning, default 500 as AWS), and `glue`: the tables
+   * record format conversion reads its schema from (there is no Glue Data Catalog here), inline
+   * as `tables: [{DatabaseName, Name, StorageDescriptor: {Columns: [{Name, Type}]}}]` and/or in
+   * `tablesDir` (`DIR/<database>/<table>.json` or `DIR/<database>.<table>.json`, each what
+   * `aws glue get-table` prints; relative to the config file's directory).
    */
   transforms?: Omit<TransformsConfig, 'functionsDir' | 'functions'>;
 }
@@ -149,6 +153,8 @@ export async function loadConfigFile(path: string): Promise<HydrantConfig> {
   const dir = dirname(resolve(path));
   const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
   if (typeof config.functionsDir === 'string') config.functionsDir = at(config.functionsDir);
+  const glue = config.transforms?.glue;
+  if (glue && typeof glue.tablesDir === 'string') glue.tablesDir = at(glue.tablesDir);
   if (config.functions && typeof config.functions === 'object') {
     for (const [name, def] of Object.entries(config.functions)) {
       if (typeof def === 'string') config.functions[name] = at(def);

@@ -24,6 +24,7 @@ import { createSecretResolver, type SecretResolver } from '../config/secrets.js'
 import { backupBackoff, createDestination } from './destination-factory.js';
 import { withProcessing } from './destinations/processing.js';
 import { checkDynamicPartitioningUpdate } from './partitioning/dynamic-partitioning.js';
+import { checkConversionTable } from './destinations/s3-conversion.js';
 import { backupHealth } from '../backup/health.js';
 import { systemClock } from '../util/clock.js';
 import type { TransformServices } from './transform/index.js';
@@ -191,6 +192,7 @@ export class DeliveryStreams {
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
         activePartitionLimit: this.opts.transforms?.activePartitionLimit,
+        conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
       }), {
         current,
         services: this.opts.transforms,
@@ -282,6 +284,7 @@ export class DeliveryStreams {
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
     const destination = await checkCreateInput(input, this.checkContext);
+    await checkConversionTable(destination.ExtendedS3, this.opts.transforms?.tables);
     const source = checkSource(input);
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
     if (this.live.size >= (this.opts.maxStreams ?? 5000)) throw limitExceeded(`You have already consumed your firehose quota of ${this.opts.maxStreams ?? 5000} hoses. Firehose names: ${[...this.live.keys()].slice(0, 10).join(', ')}...`);
@@ -411,6 +414,7 @@ export class DeliveryStreams {
     );
     if (partitioningChange) throw invalidArgument(partitioningChange);
     const resolvedSink = await checkDestination(next, this.checkContext);
+    await checkConversionTable(next.ExtendedS3, this.opts.transforms?.tables);
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
     const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(updated);

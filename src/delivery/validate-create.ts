@@ -4,6 +4,7 @@ import { bucketFromArn } from '../../sinks/s3/object-store.js';
 import { COMPRESSION_FORMATS, isCompressionFormat } from '../../sinks/s3/compression-format.js';
 import type { DestinationDefinition, Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import { conversionOf } from './destinations/s3-conversion.js';
 import { checkRedshiftDestination, type RedshiftDestinationConfiguration } from '../../sinks/redshift/config.js';
 import { resolveProcessingConfiguration, type ProcessingConfigurationInput } from './transform/processing-config.js';
 import { checkDynamicPartitioning, resolveDynamicPartitioning } from './partitioning/dynamic-partitioning.js';
@@ -127,9 +128,8 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
   }
   const dynamicPartitioning = resolveDynamicPartitioning(cfg.DynamicPartitioningConfiguration);
   const processing = resolveProcessingConfiguration(cfg.ProcessingConfiguration as ProcessingConfigurationInput | undefined, { destination: 's3', dynamicPartitioning: dynamicPartitioning.enabled });
-  if (cfg.DataFormatConversionConfiguration && cfg.DataFormatConversionConfiguration.Enabled !== false) {
-    throw invalidArgument('DataFormatConversionConfiguration (record format conversion) is not supported by this Hydrant version.');
-  }
+  // Record format conversion: its own checks (CompressionFormat UNCOMPRESSED, buffer ≥ 64 MiB, SerDes; ORC refused).
+  conversionOf(cfg);
   const partitioningError = checkDynamicPartitioning({
     dynamicPartitioning, bufferingHints: cfg.BufferingHints, prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, processing,
   });

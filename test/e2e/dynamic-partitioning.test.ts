@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, UpdateDestinationCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { documents, param, ROLE, startTransformTestbed, type TransformTestbed } from '../helpers/transform-testbed.js';
+import { waitFor } from '../helpers/hydrant.js';
 
 const BUCKET = 'lake';
 const LIMIT = 3;
@@ -19,7 +22,12 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
   let client: FirehoseClient;
 
   beforeAll(async () => {
-    bed = await startTransformTestbed(BUCKET, { transforms: { activePartitionLimit: LIMIT } });
+    bed = await startTransformTestbed(BUCKET, {
+      transforms: {
+        activePartitionLimit: LIMIT,
+        glue: { tables: [{ DatabaseName: 'shop', Name: 'orders', StorageDescriptor: { Columns: [{ Name: 'customer_id', Type: 'string' }, { Name: 'n', Type: 'int' }] } }] },
+      },
+    });
     client = bed.client;
   }, 60_000);
 
@@ -28,6 +36,10 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
   });
 
   const objects = (prefix: string, count: number) => bed.objects(prefix, count);
+  const waitForKeys = (prefix: string, count: number) => waitFor(async () => {
+    const keys = await bed.s3.listKeys(BUCKET, prefix);
+    return keys.length >= count ? keys : undefined;
+  }, 60_000, 200);
   const docs = (bodies: Iterable<string>) => documents(bodies);
 
   it('a jq MetadataExtraction query writes customer=…/year=…/ prefixes, one object per partition; unpartitionable records go to processing-failed/', async () => {
@@ -123,6 +135,42 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
     // Nothing lost, nothing twice.
     const delivered = [...data.values()].flatMap((b) => b.split('\n').filter(Boolean)).map((l) => (JSON.parse(l) as { i: number }).i);
     expect([...delivered, ...raw.map((r) => r.i)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('with record format conversion each partition\'s object is a Parquet file of its records', async () => {
+    const name = 'orders-parquet';
+    await client.send(new CreateDeliveryStreamCommand({
+      DeliveryStreamName: name,
+      ExtendedS3DestinationConfiguration: {
+        RoleARN: ROLE,
+        BucketARN: `arn:aws:s3:::${BUCKET}`,
+        Prefix: `${name}/customer=!{partitionKeyFromQuery:customer}/`,
+        ErrorOutputPrefix: `${name}-errors/!{firehose:error-output-type}/`,
+        BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 1 },
+        DynamicPartitioningConfiguration: { Enabled: true },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [{ Type: 'MetadataExtraction', Parameters: [param('MetadataExtractionQuery', '{customer: .customer_id}'), param('JsonParsingEngine', 'JQ-1.6')] }],
+        },
+        DataFormatConversionConfiguration: {
+          Enabled: true,
+          SchemaConfiguration: { RoleARN: ROLE, DatabaseName: 'shop', TableName: 'orders' },
+          InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
+          OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+        },
+      },
+    }));
+    const rows = [{ customer_id: 'acme', n: 1 }, { customer_id: 'globex', n: 2 }, { customer_id: 'acme', n: 3 }];
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: name, Records: rows.map((r) => ({ Data: Buffer.from(JSON.stringify(r)) })) }));
+    const keys = await waitForKeys(`${name}/`, 2);
+    const read = new Map<string, unknown[]>();
+    for (const key of keys) {
+      expect(key.endsWith('.parquet'), key).toBe(true);
+      const b = await bed.s3.getObject(BUCKET, key);
+      read.set(key.split('/')[1], await parquetReadObjects({ file: b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer, compressors }));
+    }
+    expect(read.get('customer=acme')).toEqual([{ customer_id: 'acme', n: 1 }, { customer_id: 'acme', n: 3 }]);
+    expect(read.get('customer=globex')).toEqual([{ customer_id: 'globex', n: 2 }]);
   });
 
   it('refuses what AWS refuses: a small buffer, a key no processor makes, no ErrorOutputPrefix, turning it off later', async () => {
