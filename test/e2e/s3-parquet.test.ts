@@ -68,7 +68,13 @@ describe('record format conversion to Parquet through the AWS SDK', () => {
         PartitionKeys: [{ Name: 'dt', Type: 'string' }],
       },
     }));
+    // A Firehose transformation Lambda that turns `id,user` lines into JSON for the converter.
+    await writeFile(join(glueDir.path, 'csv-to-json.mjs'), `export const handler = async (event) => ({ records: event.records.map((r) => {
+      const [id, user] = Buffer.from(r.data, 'base64').toString().split(',');
+      return { recordId: r.recordId, result: 'Ok', data: Buffer.from(JSON.stringify({ id: Number(id), user })).toString('base64') };
+    }) });\n`);
     node = await startTestHydrant({
+      functions: { 'csv-to-json': join(glueDir.path, 'csv-to-json.mjs') },
       s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'test', secretAccessKey: 'test' },
       transforms: { glue: { tables: [{ DatabaseName: 'analytics', Name: 'clicks', StorageDescriptor: { Columns: CLICKS_COLUMNS } }], tablesDir: glueDir.path } },
     });
@@ -134,6 +140,11 @@ describe('record format conversion to Parquet through the AWS SDK', () => {
 
     const docs = await failedDocuments(name, bad.length);
     expect(docs).toHaveLength(bad.length);
+    const metric = async (metricName: string) => Number(new RegExp(`^${metricName}\\{DeliveryStreamName="${name}"\\} ([0-9.e+-]+)$`, 'm').exec(await node.metrics.text())?.[1]);
+    expect(await metric('SucceedConversion_Records')).toBe(good.length);
+    expect(await metric('FailedConversion_Records')).toBe(bad.length);
+    expect(await metric('FailedConversion_Bytes')).toBe(bad.reduce((n, b) => n + b.length, 0));
+    expect(await metric('DeliveryToS3_Records')).toBe(good.length);
     const byData = new Map(docs.map((d) => [d.rawData as string, d]));
     const codes = bad.map((b) => byData.get(b.toString('base64'))?.lastErrorCode);
     expect(codes).toEqual(['DataFormatConversion.ParseError', 'DataFormatConversion.MalformedData', 'DataFormatConversion.MalformedData']);
@@ -168,6 +179,22 @@ describe('record format conversion to Parquet through the AWS SDK', () => {
     const [doc] = await failedDocuments(name, 1);
     expect(doc).toMatchObject({ lastErrorCode: 'DataFormatConversion.MalformedData', rawData: bad[0].toString('base64') });
     expect(doc.dataCatalogTable).toMatchObject({ databaseName: 'weblogs', tableName: 'requests', versionId: '7' });
+  });
+
+  it('a transformation Lambda runs before conversion: its JSON output is what becomes Parquet rows', async () => {
+    const name = 'csv';
+    await client.send(new CreateDeliveryStreamCommand({
+      DeliveryStreamName: name,
+      ExtendedS3DestinationConfiguration: destination(name, conversion('analytics', 'clicks', 'UNCOMPRESSED'), {
+        ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [{ ParameterName: 'LambdaArn', ParameterValue: 'arn:aws:lambda:us-east-1:123456789012:function:csv-to-json' }] }] },
+      }),
+    }));
+    await client.send(new PutRecordBatchCommand({ DeliveryStreamName: name, Records: ['1,ann', '2,bob'].map((s) => ({ Data: Buffer.from(s) })) }));
+    const [key] = await objects(`${name}/data/`, (k) => k.length > 0);
+    const file = asArrayBuffer(await s3.getObject(BUCKET, key));
+    expect(parquetMetadata(file).row_groups[0].columns[0].meta_data?.codec).toBe('UNCOMPRESSED');
+    const rows = await parquetReadObjects({ file, compressors });
+    expect(rows.map((r) => [r.id, r.user, r.score])).toEqual([[1n, 'ann', null], [2n, 'bob', null]]);
   });
 
   it('refuses what AWS refuses, ORC, and conversion over a compressed destination (create and update)', async () => {

@@ -101,6 +101,14 @@ export class S3Destination implements Destination {
     if (!this.opts.conversion) throw new Error('record format conversion is not available on this node');
     const { config, version } = this.opts.current();
     const body = await convertBatch({ services: this.opts.conversion, plan, records, streamName: this.opts.streamName, errorOutput: { config, version }, signal });
+    const m = this.opts.metrics;
+    const name = this.opts.streamName;
+    let bytes = 0;
+    for (const r of records) bytes += r.data.length;
+    m.succeedConversionRecords.labels(name).inc(body.rows);
+    m.succeedConversionBytes.labels(name).inc(body.bytes);
+    m.failedConversionRecords.labels(name).inc(records.length - body.rows);
+    m.failedConversionBytes.labels(name).inc(bytes - body.bytes);
     return { body, records: body.rows, bytes: body.bytes };
   }
 
