@@ -23,6 +23,7 @@ import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
 import { backupBackoff, createDestination } from './destination-factory.js';
 import { withProcessing } from './destinations/processing.js';
+import { checkDynamicPartitioningUpdate } from './partitioning/dynamic-partitioning.js';
 import { checkConversionTable } from './destinations/s3-conversion.js';
 import { backupHealth } from '../backup/health.js';
 import { systemClock } from '../util/clock.js';
@@ -190,6 +191,7 @@ export class DeliveryStreams {
         pluginBaseDir: this.checkContext.pluginBaseDir,
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
+        activePartitionLimit: this.opts.transforms?.activePartitionLimit,
         conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
       }), {
         current,
@@ -405,9 +407,14 @@ export class DeliveryStreams {
 
   /** Check, save and switch to a new destination; a change of destination type restarts delivery. */
   private async replaceDestination(live: Live, next: DestinationDefinition): Promise<void> {
+    const def = live.def;
+    const partitioningChange = checkDynamicPartitioningUpdate(
+      def.destination.ExtendedS3?.DynamicPartitioningConfiguration?.Enabled === true,
+      next.ExtendedS3 ? next.ExtendedS3.DynamicPartitioningConfiguration?.Enabled === true : false,
+    );
+    if (partitioningChange) throw invalidArgument(partitioningChange);
     const resolvedSink = await checkDestination(next, this.checkContext);
     await checkConversionTable(next.ExtendedS3, this.opts.transforms?.tables);
-    const def = live.def;
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
     const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(updated);

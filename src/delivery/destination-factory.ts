@@ -38,6 +38,8 @@ export interface DestinationContext {
   opensearchDomains?: Record<string, string>;
   /** The sink destination already resolved by the caller's checks (saves loading a plugin twice). */
   resolvedSink?: ResolvedSinkDestination;
+  /** Dynamic partitioning: active partitions per batch (default 500). */
+  activePartitionLimit?: number;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -96,6 +98,7 @@ export async function createDestination(ctx: DestinationContext): Promise<Destin
     },
     store: ctx.store,
     metrics: ctx.metrics,
+    activePartitionLimit: ctx.activePartitionLimit,
     conversion: ctx.conversion,
   });
 }

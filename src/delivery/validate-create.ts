@@ -130,9 +130,6 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
   const processing = resolveProcessingConfiguration(cfg.ProcessingConfiguration as ProcessingConfigurationInput | undefined, { destination: 's3', dynamicPartitioning: dynamicPartitioning.enabled });
   // Record format conversion: its own checks (CompressionFormat UNCOMPRESSED, buffer ≥ 64 MiB, SerDes; ORC refused).
   conversionOf(cfg);
-  if (dynamicPartitioning.enabled) {
-    throw invalidArgument('DynamicPartitioningConfiguration is not supported by this Hydrant version.');
-  }
   const partitioningError = checkDynamicPartitioning({
     dynamicPartitioning, bufferingHints: cfg.BufferingHints, prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, processing,
   });

@@ -6,43 +6,31 @@
  * JSON format.
  */
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import type { ProcessingFailedDocument } from '../../src/delivery/transform/index.js';
-import { startS3Server } from '../helpers/s3-server.js';
-import { firehoseClient, startTestHydrant, waitFor } from '../helpers/hydrant.js';
+import { documents, FUNCTIONS, ROLE, startTransformTestbed, type TransformTestbed } from '../helpers/transform-testbed.js';
 
-type S3 = Awaited<ReturnType<typeof startS3Server>>;
-type Node = Awaited<ReturnType<typeof startTestHydrant>>;
-
-const ROLE = 'arn:aws:iam::123456789012:role/firehose';
-const FUNCTIONS = join(import.meta.dirname, '..', 'fixtures', 'functions');
 const BUCKET = 'transformed';
 
 type FailedDoc = ProcessingFailedDocument;
 
 describe('Lambda-compatible transforms through the AWS SDK into S3', () => {
-  let s3: S3;
-  let node: Node;
+  let bed: TransformTestbed;
   let client: FirehoseClient;
+  let s3: TransformTestbed['s3'];
 
   beforeAll(async () => {
-    s3 = await startS3Server();
-    await s3.createBucket(BUCKET);
-    node = await startTestHydrant({
-      s3: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'test', secretAccessKey: 'test' },
-      functionsDir: FUNCTIONS,
+    bed = await startTransformTestbed(BUCKET, {
       // A name mapped to a module elsewhere (here: a file whose name differs from the function's).
       functions: { 'legacy-blueprint': join(FUNCTIONS, 'callback-style.cjs') },
     });
-    client = firehoseClient(node.endpoint);
+    client = bed.client;
+    s3 = bed.s3;
   }, 60_000);
 
   afterAll(async () => {
-    client?.destroy();
-    await node?.stop();
-    await s3?.stop();
+    await bed?.stop();
   });
 
   async function createStream(name: string, lambdaArn: string, opts: { retries?: string; errorOutputPrefix?: string; compression?: 'GZIP' | 'UNCOMPRESSED' } = {}) {
@@ -77,17 +65,11 @@ describe('Lambda-compatible transforms through the AWS SDK into S3', () => {
   }
 
   async function objects(prefix: string, count: number): Promise<{ key: string; body: Buffer }[]> {
-    return waitFor(async () => {
-      const keys = await s3.listKeys(BUCKET, prefix);
-      if (keys.length < count) return undefined;
-      return Promise.all(keys.map(async (key) => {
-        const raw = await s3.getObject(BUCKET, key);
-        return { key, body: key.endsWith('.gz') ? gunzipSync(raw) : raw };
-      }));
-    }, 60_000, 200);
+    const got = await bed.objects(prefix, count);
+    return [...got].map(([key, body]) => ({ key, body: Buffer.from(body) }));
   }
 
-  const docsOf = (bodies: { body: Buffer }[]): FailedDoc[] => bodies.flatMap((o) => o.body.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as FailedDoc));
+  const docsOf = (bodies: { body: Buffer }[]): FailedDoc[] => documents<FailedDoc>(bodies.map((o) => o.body.toString('utf8')));
 
   it('an async handler: Ok records are transformed, Dropped ones are gone, ProcessingFailed ones land in processing-failed/ in AWS\'s format', async () => {
     const name = 'xform-results';
