@@ -20,6 +20,7 @@ import { createSecretResolver } from './config/secrets.js';
 import type { CreateDeliveryStreamInput } from './delivery/validate-create.js';
 import { restRoutes } from './ingest/rest/routes.js';
 import { firehoseHttpRoutes } from './ingest/firehose-http/index.js';
+import { TransformServices } from './delivery/transform/index.js';
 
 export interface RunningHydrant {
   port: number;
@@ -82,6 +83,15 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     consumers,
   });
 
+  const transforms = new TransformServices({ ...config.transforms, functionsDir: config.functionsDir, functions: config.functions }, {
+    region,
+    accountId,
+    onFunctionLog: (line, functionName, stream) => logger.info({ function: functionName, stream }, line),
+  });
+  if (config.functionsDir || config.functions) {
+    logger.info({ functionsDir: config.functionsDir, functions: Object.keys(config.functions ?? {}) }, 'transformation functions are looked up here');
+  }
+
   const deliveryStreams = await DeliveryStreams.open({
     dataDir,
     region,
@@ -97,6 +107,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     kinesisStreams,
     secrets: createSecretResolver(config.secrets),
     delivery: config.delivery,
+    transforms,
     pluginBaseDir: config.pluginBaseDir,
     opensearchDomains: config.opensearchDomains,
     now: opts.now,
@@ -167,6 +178,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       closing ??= (async () => {
         await server.close();
         const ok = await deliveryStreams.drain(timeoutMs);
+        await transforms.close();
         await kinesisStreams.close();
         await consumers.close();
         objectStore.close();
@@ -178,6 +190,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       closing ??= (async () => {
         await server.close(0);
         await deliveryStreams.close();
+        await transforms.close();
         await kinesisStreams.close();
         await consumers.close();
         objectStore.close();

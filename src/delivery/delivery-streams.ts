@@ -21,7 +21,13 @@ import { RedshiftLoader } from '../../sinks/redshift/loader.js';
 import { mergeRedshiftUpdate, type RedshiftDestinationConfiguration, type RedshiftDestinationUpdate } from '../../sinks/redshift/config.js';
 import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
-import { createDestination } from './destination-factory.js';
+import { backupBackoff, createDestination } from './destination-factory.js';
+import { withProcessing } from './destinations/processing.js';
+import { checkDynamicPartitioningUpdate } from './partitioning/dynamic-partitioning.js';
+import { checkConversionTable } from './destinations/s3-conversion.js';
+import { backupHealth } from '../backup/health.js';
+import { systemClock } from '../util/clock.js';
+import type { TransformServices } from './transform/index.js';
 import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
 import { checkCreateInput, checkDestination, checkSource, type CheckContext, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
@@ -50,6 +56,8 @@ export interface DeliveryStreamsOptions {
   secrets?: SecretResolver;
   /** Retry, backup and Redshift settings of the delivery driver. */
   delivery?: DeliveryConfig;
+  /** The node's Lambda runtime and jq engine, for `ProcessingConfiguration` (shared by every stream). */
+  transforms?: TransformServices;
   /** Relative plugin module paths in destinations resolve from here (default: the working directory). */
   pluginBaseDir?: string;
   /** `DomainARN` → cluster URL of OpenSearch domains named by ARN. */
@@ -169,19 +177,32 @@ export class DeliveryStreams {
       const l = this.live.get(def.name);
       return l && l.def.incarnation === def.incarnation ? l.def : def;
     };
+    const logger = this.opts.logger.child({ deliveryStream: def.name });
     let destination;
     try {
-      destination = await createDestination({
+      destination = withProcessing(await createDestination({
         current,
         store: this.opts.objectStore,
         metrics: this.opts.metrics,
-        logger: this.opts.logger.child({ deliveryStream: def.name }),
+        logger,
         secrets: this.secrets,
         redshiftLoader: this.redshiftLoader,
         delivery: this.opts.delivery,
         pluginBaseDir: this.checkContext.pluginBaseDir,
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
+        activePartitionLimit: this.opts.transforms?.activePartitionLimit,
+        conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
+      }), {
+        current,
+        services: this.opts.transforms,
+        region: this.opts.region,
+        accountId: this.opts.accountId,
+        store: this.opts.objectStore,
+        logger,
+        clock: systemClock,
+        backoff: backupBackoff(this.opts.delivery),
+        health: backupHealth(def.name, logger, this.opts.metrics),
       });
     } catch (err) {
       live.pipeline = undefined;
@@ -263,6 +284,7 @@ export class DeliveryStreams {
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
     const destination = await checkCreateInput(input, this.checkContext);
+    await checkConversionTable(destination.ExtendedS3, this.opts.transforms?.tables);
     const source = checkSource(input);
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
     if (this.live.size >= (this.opts.maxStreams ?? 5000)) throw limitExceeded(`You have already consumed your firehose quota of ${this.opts.maxStreams ?? 5000} hoses. Firehose names: ${[...this.live.keys()].slice(0, 10).join(', ')}...`);
@@ -385,8 +407,14 @@ export class DeliveryStreams {
 
   /** Check, save and switch to a new destination; a change of destination type restarts delivery. */
   private async replaceDestination(live: Live, next: DestinationDefinition): Promise<void> {
-    const resolvedSink = await checkDestination(next, this.checkContext);
     const def = live.def;
+    const partitioningChange = checkDynamicPartitioningUpdate(
+      def.destination.ExtendedS3?.DynamicPartitioningConfiguration?.Enabled === true,
+      next.ExtendedS3 ? next.ExtendedS3.DynamicPartitioningConfiguration?.Enabled === true : false,
+    );
+    if (partitioningChange) throw invalidArgument(partitioningChange);
+    const resolvedSink = await checkDestination(next, this.checkContext);
+    await checkConversionTable(next.ExtendedS3, this.opts.transforms?.tables);
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
     const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(updated);

@@ -14,6 +14,7 @@ import type { Destination } from './destination.js';
 import { RedshiftDestination } from './destinations/redshift.js';
 import { S3Destination } from './destinations/s3.js';
 import { resolveS3Destination } from './destinations/s3-config.js';
+import type { ConversionServices } from './destinations/s3-conversion.js';
 import { RetryBudget } from './driver/retry-budget.js';
 import { SinkDestination } from './destinations/sink.js';
 import { resolveSinkDestination, type ResolvedSinkDestination } from './destinations/sink-kinds.js';
@@ -29,12 +30,16 @@ export interface DestinationContext {
   redshiftLoader: RedshiftLoader;
   delivery?: DeliveryConfig;
   clock?: Clock;
+  /** Parquet workers and table definitions, for S3 destinations with record format conversion. */
+  conversion?: ConversionServices;
   /** Relative plugin module paths resolve from here. */
   pluginBaseDir: string;
   /** `DomainARN` → cluster URL of OpenSearch domains. */
   opensearchDomains?: Record<string, string>;
   /** The sink destination already resolved by the caller's checks (saves loading a plugin twice). */
   resolvedSink?: ResolvedSinkDestination;
+  /** Dynamic partitioning: active partitions per batch (default 500). */
+  activePartitionLimit?: number;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -93,6 +98,8 @@ export async function createDestination(ctx: DestinationContext): Promise<Destin
     },
     store: ctx.store,
     metrics: ctx.metrics,
+    activePartitionLimit: ctx.activePartitionLimit,
+    conversion: ctx.conversion,
   });
 }
 

@@ -356,7 +356,7 @@ export class DeliveryPipeline {
       if (signal.aborted) throw new Error('delivery stopped before the batch was delivered');
       try {
         if (!encoded) {
-          encoded = await this.opts.destination.encode(batch.target, records!);
+          encoded = await this.opts.destination.encode(batch.target, records!, { signal });
           records = null; // the encoded body is all retries need
         }
         return await this.opts.destination.deliver(batch.target, encoded, signal);

@@ -4,7 +4,10 @@ import { bucketFromArn } from '../../sinks/s3/object-store.js';
 import { COMPRESSION_FORMATS, isCompressionFormat } from '../../sinks/s3/compression-format.js';
 import type { DestinationDefinition, Tag } from './catalog.js';
 import type { ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
+import { conversionOf } from './destinations/s3-conversion.js';
 import { checkRedshiftDestination, type RedshiftDestinationConfiguration } from '../../sinks/redshift/config.js';
+import { resolveProcessingConfiguration, type ProcessingConfigurationInput } from './transform/processing-config.js';
+import { checkDynamicPartitioning, resolveDynamicPartitioning } from './partitioning/dynamic-partitioning.js';
 import { resolveSinkDestination, SINK_MEMBERS, type ResolvedSinkDestination, type SinkResolveContext } from './destinations/sink-kinds.js';
 
 /** CreateDeliveryStream's input after model validation (members Hydrant reads). */
@@ -123,20 +126,21 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
   if (!isCompressionFormat(compression)) {
     throw invalidArgument(`CompressionFormat ${compression} is not supported; use one of ${COMPRESSION_FORMATS.join(', ')}.`);
   }
-  if (cfg.ProcessingConfiguration?.Enabled !== false && (cfg.ProcessingConfiguration?.Processors?.length ?? 0) > 0) {
-    throw invalidArgument('ProcessingConfiguration (data transformation) is not supported by this Hydrant version.');
-  }
-  if (cfg.DataFormatConversionConfiguration && cfg.DataFormatConversionConfiguration.Enabled !== false) {
-    throw invalidArgument('DataFormatConversionConfiguration (record format conversion) is not supported by this Hydrant version.');
-  }
-  if (cfg.DynamicPartitioningConfiguration?.Enabled) {
-    throw invalidArgument('DynamicPartitioningConfiguration is not supported by this Hydrant version.');
-  }
+  const dynamicPartitioning = resolveDynamicPartitioning(cfg.DynamicPartitioningConfiguration);
+  const processing = resolveProcessingConfiguration(cfg.ProcessingConfiguration as ProcessingConfigurationInput | undefined, { destination: 's3', dynamicPartitioning: dynamicPartitioning.enabled });
+  // Record format conversion: its own checks (CompressionFormat UNCOMPRESSED, buffer ≥ 64 MiB, SerDes; ORC refused).
+  conversionOf(cfg);
+  const partitioningError = checkDynamicPartitioning({
+    dynamicPartitioning, bufferingHints: cfg.BufferingHints, prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, processing,
+  });
+  if (partitioningError) throw invalidArgument(partitioningError);
   if (cfg.S3BackupMode === 'Enabled') {
     throw invalidArgument('S3BackupMode Enabled (source record backup) is not supported by this Hydrant version.');
   }
-  const prefixError = validatePrefixes({ prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, dynamicPartitioning: false });
-  if (prefixError) throw invalidArgument(prefixError);
+  if (!dynamicPartitioning.enabled) {
+    const prefixError = validatePrefixes({ prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, dynamicPartitioning: false });
+    if (prefixError) throw invalidArgument(prefixError);
+  }
   if (cfg.FileExtension) {
     const extError = validateFileExtension(cfg.FileExtension);
     if (extError) throw invalidArgument(extError);

@@ -30,6 +30,10 @@ export class Metrics {
   readonly deliveryToS3Attempts = this.counter('DeliveryToS3_Attempts', 'S3 put attempts (a retry counts again).');
   readonly deliveryToS3Success = this.gauge('DeliveryToS3_Success', 'Successful S3 puts divided by attempted S3 puts since start (1 when nothing was attempted).');
   readonly deliveryToS3DataFreshness = this.gauge('DeliveryToS3_DataFreshness', 'Age in seconds of the oldest record not yet delivered to S3.');
+  readonly succeedConversionRecords = this.counter('SucceedConversion_Records', 'Records converted to Parquet (record format conversion).');
+  readonly succeedConversionBytes = this.counter('SucceedConversion_Bytes', 'Bytes of the records converted to Parquet (before conversion).');
+  readonly failedConversionRecords = this.counter('FailedConversion_Records', 'Records that did not fit the table, written to format-conversion-failed.');
+  readonly failedConversionBytes = this.counter('FailedConversion_Bytes', 'Bytes of the records written to format-conversion-failed.');
   readonly recordsExpired = this.counter('RecordsExpired', 'Records dropped because they left the retention period before delivery (Hydrant-specific).');
   readonly backupToS3Records = this.counter('BackupToS3_Records', 'Source records written to the S3 backup (S3BackupMode Enabled / All*).');
   readonly backupToS3Bytes = this.counter('BackupToS3_Bytes', 'Source record bytes written to the S3 backup (before compression).');

@@ -1,5 +1,6 @@
 import type { BufferingHints, CloudWatchLoggingOptions, EncryptionConfiguration, S3DestinationConfiguration } from '../../core/s3-configuration.js';
 import { mergeMembers, resolveS3Configuration } from '../../backup/backup-config.js';
+import { CONVERSION_DEFAULT_BUFFER_MB } from '../convert/format-conversion-config.js';
 
 export type { BufferingHints, CloudWatchLoggingOptions, EncryptionConfiguration, S3DestinationConfiguration };
 
@@ -19,11 +20,14 @@ export interface ExtendedS3DestinationConfiguration extends S3DestinationConfigu
  * 5 MiB / 300 s; Hydrant delivers fresher data by default and documents the difference.)
  */
 export const DEFAULT_S3_BUFFERING = { SizeInMBs: 32, IntervalInSeconds: 60 } as const;
+/** With record format conversion the size default is AWS's (128 MiB; at least 64 MiB may be set). */
+export const CONVERSION_S3_BUFFERING = { SizeInMBs: CONVERSION_DEFAULT_BUFFER_MB, IntervalInSeconds: 60 } as const;
 
 /** The effective configuration: every default applied, as DescribeDeliveryStream reports it. */
 export function resolveS3Destination(cfg: ExtendedS3DestinationConfiguration): Required<Pick<ExtendedS3DestinationConfiguration,
   'RoleARN' | 'BucketARN' | 'Prefix' | 'BufferingHints' | 'CompressionFormat' | 'EncryptionConfiguration' | 'CloudWatchLoggingOptions' | 'S3BackupMode'>> & ExtendedS3DestinationConfiguration {
-  return { ...resolveS3Configuration(cfg, DEFAULT_S3_BUFFERING), S3BackupMode: cfg.S3BackupMode ?? 'Disabled' };
+  const converting = cfg.DataFormatConversionConfiguration != null && cfg.DataFormatConversionConfiguration.Enabled !== false;
+  return { ...resolveS3Configuration(cfg, converting ? CONVERSION_S3_BUFFERING : DEFAULT_S3_BUFFERING), S3BackupMode: cfg.S3BackupMode ?? 'Disabled' };
 }
 
 /** Merge an `ExtendedS3DestinationUpdate` into the current configuration (same type: member-wise). */

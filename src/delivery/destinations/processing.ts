@@ -1,0 +1,108 @@
+/**
+ * Wires a delivery stream's `ProcessingConfiguration` into its destination: whatever the
+ * destination type, the processor chain of the current definition runs before the destination
+ * encodes a batch (see `TransformingDestination`). The chain is rebuilt when UpdateDestination
+ * changes the configuration. Failed records go to the error prefix of the S3 configuration that
+ * takes failed records: the destination's own for S3, else its nested `S3Configuration` (the
+ * Redshift intermediate bucket, the backup bucket of HTTP endpoint, Splunk and OpenSearch).
+ */
+import type { S3DestinationConfiguration } from '../../core/s3-configuration.js';
+import type { Logger } from '../../observability/logger.js';
+import type { BackupHealth } from '../../backup/write-retry.js';
+import type { BackoffPolicy } from '../../util/backoff.js';
+import type { Clock } from '../../util/clock.js';
+import type { ObjectStore } from '../../../sinks/s3/object-store.js';
+import type { DeliveryStreamDefinition } from '../catalog.js';
+import type { Destination } from '../destination.js';
+import { ProcessorChain, resolveProcessingConfiguration, type ProcessingConfigurationInput, type ProcessingContext, type TransformServices } from '../transform/index.js';
+import type { ErrorOutputLocation } from './error-objects.js';
+import { TransformingDestination } from './transforming.js';
+
+export interface ProcessingWiring {
+  current: () => DeliveryStreamDefinition;
+  /** The node's Lambda runtime and jq engine (absent: a configuration with a Lambda or jq processor fails its records). */
+  services?: TransformServices;
+  region: string;
+  accountId: string;
+  store: ObjectStore;
+  logger: Logger;
+  clock: Clock;
+  backoff: BackoffPolicy;
+  health: BackupHealth;
+}
+
+type DestinationMember = Record<string, unknown> & {
+  ProcessingConfiguration?: ProcessingConfigurationInput;
+  S3Configuration?: S3DestinationConfiguration;
+  DynamicPartitioningConfiguration?: { Enabled?: boolean };
+};
+
+/** Firehose's destination family of a definition member (Lambda buffering defaults depend on it). */
+const FAMILY: Record<string, ProcessingContext['destination']> = {
+  ExtendedS3: 's3', Redshift: 'redshift', HttpEndpoint: 'http', Splunk: 'splunk',
+  AmazonopensearchService: 'opensearch', AmazonOpenSearchService: 'opensearch', Elasticsearch: 'opensearch', AmazonOpenSearchServerless: 'opensearch',
+};
+
+/** The destination member of a definition (the one configuration object it holds). */
+function destinationMember(def: DeliveryStreamDefinition): { name: string; cfg: DestinationMember } {
+  const sink = def.destination.sink;
+  if (sink) return { name: sink.member.replace(/DestinationConfiguration$/, ''), cfg: sink.config as DestinationMember };
+  for (const [name, value] of Object.entries(def.destination)) {
+    if (value && typeof value === 'object') return { name, cfg: value as DestinationMember };
+  }
+  throw new Error(`delivery stream ${def.name} has no destination`);
+}
+
+/** Where failed records of this definition go. */
+export function errorOutputOf(def: DeliveryStreamDefinition): ErrorOutputLocation {
+  const { name, cfg } = destinationMember(def);
+  if (name === 'ExtendedS3') return { config: cfg as unknown as S3DestinationConfiguration & { CustomTimeZone?: string }, version: def.versionId };
+  if (!cfg.S3Configuration) throw new Error(`delivery stream ${def.name}: the ${name} destination has no S3Configuration for failed records`);
+  return { config: cfg.S3Configuration, version: def.versionId };
+}
+
+/** The processing configuration of a definition, resolved (throws InvalidArgumentException when it is invalid). */
+export function processingOf(def: DeliveryStreamDefinition) {
+  const { name, cfg } = destinationMember(def);
+  return resolveProcessingConfiguration(cfg.ProcessingConfiguration, {
+    destination: FAMILY[name],
+    dynamicPartitioning: cfg.DynamicPartitioningConfiguration?.Enabled === true,
+  });
+}
+
+/** `inner` with the definition's processor chain in front of it. */
+export function withProcessing(inner: Destination, w: ProcessingWiring): Destination {
+  let cached: { key: string; chain: ProcessorChain | undefined } | undefined;
+  const chain = (): ProcessorChain | undefined => {
+    const def = w.current();
+    const { cfg } = destinationMember(def);
+    const key = JSON.stringify([cfg.ProcessingConfiguration ?? null, cfg.DynamicPartitioningConfiguration?.Enabled === true, def.arn]);
+    if (cached?.key === key) return cached.chain;
+    const config = processingOf(def);
+    const built = config.enabled
+      ? new ProcessorChain({
+        config,
+        deliveryStreamArn: def.arn,
+        region: w.region,
+        accountId: w.accountId,
+        sourceKinesisStreamArn: def.kinesisSource?.KinesisStreamARN,
+        key: def.name,
+        lambda: w.services?.lambda ?? (async () => ({ ok: false, errorCode: 'Lambda.ResourceNotFound', errorMessage: 'no Lambda runtime on this node', durationMs: 0 })),
+        jq: w.services?.jq,
+      })
+      : undefined;
+    cached = { key, chain: built };
+    return built;
+  };
+  return new TransformingDestination({
+    inner,
+    streamName: w.current().name,
+    chain,
+    errorOutput: () => errorOutputOf(w.current()),
+    store: w.store,
+    clock: w.clock,
+    backoff: w.backoff,
+    health: w.health,
+    logger: w.logger,
+  });
+}
