@@ -69,12 +69,15 @@ async function dropRedisKeys(url, prefix) {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await client.unlink(...keys);
-    } while (cursor !== '0');
+    // Keys are `<prefix>:…`, or `{<prefix>:…}…` where they share a Redis Cluster hash slot.
+    for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await client.unlink(...keys);
+      } while (cursor !== '0');
+    }
   } finally {
     client.disconnect();
   }
@@ -84,7 +87,7 @@ async function dropRedisKeys(url, prefix) {
 async function measure(target, payload, options) {
   const dataDir = mkdtempSync(join(tmpdir(), `hydrant-bench-${target.hydrant ? 'hydrant' : 'floor'}-`));
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
-  const run = target.redis ? { ...target, keyPrefix: `hydrant-bench-${process.pid}-${Date.now()}:` } : target;
+  const run = target.redis ? { ...target, keyPrefix: `hydrant-bench-${process.pid}-${Date.now()}` } : target;
   let servers = [];
   try {
     servers = await startTarget(run, dataDir, options);
