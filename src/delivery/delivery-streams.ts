@@ -22,6 +22,7 @@ import { mergeRedshiftUpdate, type RedshiftDestinationConfiguration, type Redshi
 import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
 import { backupBackoff, createDestination } from './destination-factory.js';
+import type { KinesisSourcedRecord } from './destination.js';
 import { withProcessing } from './destinations/processing.js';
 import { checkDynamicPartitioningUpdate } from './partitioning/dynamic-partitioning.js';
 import { checkConversionTable } from './destinations/s3-conversion.js';
@@ -98,7 +99,8 @@ function kinesisReading(src: KinesisSourceDefinition, source: KinesisStream): Pa
   return {
     retentionMs: () => source.retentionHours * 3_600_000,
     initialCheckpoint: (shard) => src.startCheckpoints[shard.shardId] ?? 0,
-    expand: expandAggregate,
+    // Each record keeps its shard and place in its aggregate (the transform event's kinesisRecordMetadata).
+    expand: (record, shardId) => expandAggregate(record).map((r, subsequenceNumber): KinesisSourcedRecord => ({ ...r, kinesisSource: { shardId, subsequenceNumber } })),
     sourceGone: source.deleted,
   };
 }
@@ -203,6 +205,7 @@ export class DeliveryStreams {
         clock: systemClock,
         backoff: backupBackoff(this.opts.delivery),
         health: backupHealth(def.name, logger, this.opts.metrics),
+        sourceShard: source ? (shardId) => source.log.shard(shardId) : undefined,
       });
     } catch (err) {
       live.pipeline = undefined;

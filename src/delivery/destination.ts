@@ -10,6 +10,12 @@ export interface EncodedBatch {
 }
 
 /**
+ * A record read from a Kinesis data stream source: where it was stored, and its place in its KPL
+ * aggregate (0 for a plain record). Transforms build the Lambda event's `kinesisRecordMetadata` from it.
+ */
+export type KinesisSourcedRecord = LogRecord & { kinesisSource?: { shardId: string; subsequenceNumber: number } };
+
+/**
  * What `encode` may be told besides the records. When a transform ran first (see
  * `TransformingDestination`), `records` are its output and `transformed` says where each came
  * from: the original records (for source backups and error documents, which carry the

@@ -38,7 +38,7 @@ export interface PipelineOptions {
    * The records one stored record stands for (default: itself). A Kinesis source expands
    * KPL-aggregated records into their user records; all of one stored record go into one batch.
    */
-  expand?: (record: LogRecord) => LogRecord[];
+  expand?: (record: LogRecord, shardId: string) => LogRecord[];
   /** Aborted when the log goes away under the pipeline (its Kinesis stream was deleted): reading stops. */
   sourceGone?: AbortSignal;
   /** Shard leases (default: a private in-process store) and this pipeline's owner id in it. */
@@ -193,7 +193,7 @@ export class DeliveryPipeline {
         const expand = this.opts.expand;
         for (const record of records) {
           if (expand) {
-            await this.addExpanded(shardId, record, expand(record));
+            await this.addExpanded(shardId, record, expand(record, shardId));
             continue;
           }
           const size = record.data.length;
@@ -384,7 +384,7 @@ export class DeliveryPipeline {
         if (recs.length === 0) break;
         for (const r of recs) {
           if (r.position > range.last) break;
-          if (expand) out.push(...expand(r));
+          if (expand) out.push(...expand(r, range.shardId));
           else out.push(r);
         }
         pos = recs[recs.length - 1].position + 1;

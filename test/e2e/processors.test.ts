@@ -105,6 +105,44 @@ describe('built-in processors through the AWS SDK into S3', () => {
     expect(objects.sort()).toEqual(users.map((u) => u.data.toString().toUpperCase()).sort());
   });
 
+  it('the Lambda event carries kinesisRecordMetadata and sourceKinesisStreamArn for a Kinesis source', async () => {
+    const stream = 'meta-source';
+    const arn = `arn:aws:kinesis:us-east-1:000000000000:stream/${stream}`;
+    await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+    await waitFor(async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: stream }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', 10_000, 20);
+    await firehose.send(new CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'kinesis-meta',
+      DeliveryStreamType: 'KinesisStreamAsSource',
+      KinesisStreamSourceConfiguration: { KinesisStreamARN: arn, RoleARN: ROLE },
+      ExtendedS3DestinationConfiguration: {
+        RoleARN: ROLE,
+        BucketARN: `arn:aws:s3:::${BUCKET}`,
+        Prefix: 'meta/',
+        BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 },
+        ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [param('LambdaArn', 'kinesis-metadata')] }] },
+      },
+    }));
+    const [aggregated] = await aggregateAll([{ partitionKey: 'user-a', data: Buffer.from('first') }, { partitionKey: 'user-b', data: Buffer.from('second') }]);
+    const put = await kinesis.send(new PutRecordsCommand({
+      StreamName: stream,
+      Records: [{ PartitionKey: 'plain-key', Data: Buffer.from('plain') }, { PartitionKey: aggregated.partitionKey, ExplicitHashKey: aggregated.ExplicitHashKey, Data: aggregated.data }],
+    }));
+    const [plainSeq, aggSeq] = put.Records!.map((r) => r.SequenceNumber!);
+    const seen = await waitFor(async () => {
+      const lines = (await bodies('meta/')).flatMap((o) => o.body.split('\n').filter(Boolean));
+      return lines.length >= 3 ? lines.map((l) => JSON.parse(l) as { data: string; approximateArrivalTimestamp: number; sourceKinesisStreamArn: string; kinesisRecordMetadata: Record<string, unknown> }) : undefined;
+    }, 60_000, 200);
+    const byData = new Map(seen.map((s) => [s.data, s]));
+    for (const s of seen) {
+      expect(s.sourceKinesisStreamArn).toBe(arn);
+      expect(s.kinesisRecordMetadata.shardId).toBe(put.Records![0].ShardId);
+      expect(s.kinesisRecordMetadata.approximateArrivalTimestamp).toBe(s.approximateArrivalTimestamp);
+    }
+    expect(byData.get('plain')!.kinesisRecordMetadata).toMatchObject({ partitionKey: 'plain-key', sequenceNumber: plainSeq, subsequenceNumber: 0 });
+    expect(byData.get('first')!.kinesisRecordMetadata).toMatchObject({ partitionKey: 'user-a', sequenceNumber: aggSeq, subsequenceNumber: 0 });
+    expect(byData.get('second')!.kinesisRecordMetadata).toMatchObject({ partitionKey: 'user-b', sequenceNumber: aggSeq, subsequenceNumber: 1 });
+  });
+
   it('RecordDeAggregation JSON splits concatenated documents; AppendDelimiterToRecord puts one per line', async () => {
     await firehose.send(new CreateDeliveryStreamCommand({
       DeliveryStreamName: 'json-split',

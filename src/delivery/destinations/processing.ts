@@ -17,6 +17,9 @@ import type { Destination } from '../destination.js';
 import { ProcessorChain, resolveProcessingConfiguration, type ProcessingConfigurationInput, type ProcessingContext, type TransformServices } from '../transform/index.js';
 import type { ErrorOutputLocation } from './error-objects.js';
 import { TransformingDestination } from './transforming.js';
+import { recordSequenceNumber, type ShardSeqInfo } from '../../stream/sequence.js';
+import type { KinesisSourcedRecord } from '../destination.js';
+import type { KinesisRecordMetadata } from '../transform/index.js';
 
 export interface ProcessingWiring {
   current: () => DeliveryStreamDefinition;
@@ -29,6 +32,8 @@ export interface ProcessingWiring {
   clock: Clock;
   backoff: BackoffPolicy;
   health: BackupHealth;
+  /** For a Kinesis data stream source: its shards (sequence numbers in the Lambda event). */
+  sourceShard?: (shardId: string) => ShardSeqInfo | undefined;
 }
 
 type DestinationMember = Record<string, unknown> & {
@@ -104,5 +109,22 @@ export function withProcessing(inner: Destination, w: ProcessingWiring): Destina
     backoff: w.backoff,
     health: w.health,
     logger: w.logger,
+    kinesisMetadata: w.sourceShard && kinesisMetadata(w.sourceShard),
   });
+}
+
+/** `kinesisRecordMetadata` of records read from a Kinesis data stream (reference §8.2). */
+function kinesisMetadata(shardOf: (shardId: string) => ShardSeqInfo | undefined): (record: KinesisSourcedRecord) => KinesisRecordMetadata | undefined {
+  return (record) => {
+    const src = record.kinesisSource;
+    const shard = src && shardOf(src.shardId);
+    if (!src || !shard) return undefined;
+    return {
+      shardId: src.shardId,
+      partitionKey: record.partitionKey,
+      approximateArrivalTimestamp: record.arrivedAt,
+      sequenceNumber: recordSequenceNumber(shard, record.position, record.arrivedAt),
+      subsequenceNumber: src.subsequenceNumber,
+    };
+  };
 }

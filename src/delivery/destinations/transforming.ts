@@ -23,7 +23,9 @@ import type { ObjectStore } from '../../../sinks/s3/object-store.js';
 import { contentEncodingFor, OBJECT_CONTENT_TYPE } from '../../../sinks/s3/compression-format.js';
 import type { BatchLimits } from '../buffer/batcher.js';
 import type { CutBatch, DeliveryReceipt, Destination, EncodedBatch, EncodeOptions } from '../destination.js';
-import { processingFailedDocument, TransformAbortedError, type PartitionKeys, type ProcessorChain } from '../transform/index.js';
+import {
+  processingFailedDocument, TransformAbortedError, type KinesisRecordMetadata, type PartitionKeys, type ProcessorChain, type TransformInput,
+} from '../transform/index.js';
 import { errorObject, type ErrorDocument, type ErrorObject, type ErrorOutputLocation } from './error-objects.js';
 
 export interface TransformingDestinationOptions {
@@ -39,6 +41,8 @@ export interface TransformingDestinationOptions {
   backoff: BackoffPolicy;
   health: BackupHealth;
   logger: Logger;
+  /** The Lambda event's `kinesisRecordMetadata` of a record (Kinesis data stream sources). */
+  kinesisMetadata?: (record: LogRecord) => KinesisRecordMetadata | undefined;
   /** Counts per batch: records delivered on, dropped and failed by the chain. */
   onProcessed?: (counts: { ok: number; dropped: number; failed: number }) => void;
 }
@@ -80,7 +84,12 @@ export class TransformingDestination implements Destination {
     if (!chain?.active) return this.wrap(await this.opts.inner.encode(target, records, opts), []);
     const batchId = (target as TransformTarget).transformBatchId ?? createHash('sha256').update(JSON.stringify(target)).digest('hex').slice(0, 32);
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.stopped.signal]) : this.stopped.signal;
-    const results = await chain.process(batchId, records.map((r) => ({ data: r.data, arrivedAt: r.arrivedAt })), signal);
+    const metadata = this.opts.kinesisMetadata;
+    const inputs = records.map((r): TransformInput => {
+      const kinesisRecordMetadata = metadata?.(r);
+      return kinesisRecordMetadata ? { data: r.data, arrivedAt: r.arrivedAt, kinesisRecordMetadata } : { data: r.data, arrivedAt: r.arrivedAt };
+    });
+    const results = await chain.process(batchId, inputs, signal);
     const out: LogRecord[] = [];
     const origin: number[] = [];
     const partitionKeys: (PartitionKeys | undefined)[] = [];
