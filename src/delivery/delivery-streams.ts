@@ -206,6 +206,7 @@ export class DeliveryStreams {
         backoff: backupBackoff(this.opts.delivery),
         health: backupHealth(def.name, logger, this.opts.metrics),
         sourceShard: source ? (shardId) => source.log.shard(shardId) : undefined,
+        metrics: this.opts.metrics,
       });
     } catch (err) {
       live.pipeline = undefined;
@@ -416,6 +417,9 @@ export class DeliveryStreams {
       next.ExtendedS3 ? next.ExtendedS3.DynamicPartitioningConfiguration?.Enabled === true : false,
     );
     if (partitioningChange) throw invalidArgument(partitioningChange);
+    if (def.destination.ExtendedS3?.S3BackupMode === 'Enabled' && next.ExtendedS3 && next.ExtendedS3.S3BackupMode !== 'Enabled') {
+      throw invalidArgument('S3BackupMode cannot be changed from Enabled to Disabled.');
+    }
     const resolvedSink = await checkDestination(next, this.checkContext);
     await checkConversionTable(next.ExtendedS3, this.opts.transforms?.tables);
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.

@@ -134,9 +134,7 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
     dynamicPartitioning, bufferingHints: cfg.BufferingHints, prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, processing,
   });
   if (partitioningError) throw invalidArgument(partitioningError);
-  if (cfg.S3BackupMode === 'Enabled') {
-    throw invalidArgument('S3BackupMode Enabled (source record backup) is not supported by this Hydrant version.');
-  }
+  checkSourceBackup(cfg);
   if (!dynamicPartitioning.enabled) {
     const prefixError = validatePrefixes({ prefix: cfg.Prefix, errorOutputPrefix: cfg.ErrorOutputPrefix, dynamicPartitioning: false });
     if (prefixError) throw invalidArgument(prefixError);
@@ -152,4 +150,20 @@ export function checkS3Destination(cfg: ExtendedS3DestinationConfiguration): voi
       throw invalidArgument(`CustomTimeZone ${cfg.CustomTimeZone} is not a valid time zone.`);
     }
   }
+}
+
+/** `S3BackupMode` / `S3BackupConfiguration` of an Extended S3 destination (the source-record backup). */
+function checkSourceBackup(cfg: ExtendedS3DestinationConfiguration): void {
+  if (cfg.S3BackupMode === 'Enabled' && !cfg.S3BackupConfiguration) throw invalidArgument('S3BackupConfiguration is required when S3BackupMode is Enabled.');
+  const b = cfg.S3BackupConfiguration;
+  if (!b) return;
+  try {
+    bucketFromArn(b.BucketARN);
+  } catch {
+    throw invalidArgument(`S3BackupConfiguration.BucketARN ${b.BucketARN} is not an S3 bucket ARN (arn:aws:s3:::<bucket>).`);
+  }
+  const compression = b.CompressionFormat ?? 'UNCOMPRESSED';
+  if (!isCompressionFormat(compression)) throw invalidArgument(`S3BackupConfiguration.CompressionFormat ${compression} is not supported; use one of ${COMPRESSION_FORMATS.join(', ')}.`);
+  const prefixError = validatePrefixes({ prefix: b.Prefix, errorOutputPrefix: b.ErrorOutputPrefix, dynamicPartitioning: false });
+  if (prefixError) throw invalidArgument(`S3BackupConfiguration: ${prefixError}`);
 }

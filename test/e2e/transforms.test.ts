@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateDeliveryStreamCommand, PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, UpdateDestinationCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import type { ProcessingFailedDocument } from '../../src/delivery/transform/index.js';
 import { documents, FUNCTIONS, ROLE, startTransformTestbed, type TransformTestbed } from '../helpers/transform-testbed.js';
 
@@ -151,6 +151,34 @@ describe('Lambda-compatible transforms through the AWS SDK into S3', () => {
     expect(b[0].errorCode).toBe('Lambda.FunctionError');
     expect(b[0].errorMessage).toMatch(/returned an error result/);
     expect(Buffer.from(b[0].rawData, 'base64').toString()).toBe('y');
+  });
+
+  it('S3BackupMode Enabled: the untransformed records are also written under S3BackupConfiguration', async () => {
+    const name = 'xform-backup';
+    await client.send(new CreateDeliveryStreamCommand({
+      DeliveryStreamName: name,
+      ExtendedS3DestinationConfiguration: {
+        RoleARN: ROLE,
+        BucketARN: `arn:aws:s3:::${BUCKET}`,
+        Prefix: `${name}/data/`,
+        BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 },
+        ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [{ ParameterName: 'LambdaArn', ParameterValue: 'results' }] }] },
+        S3BackupMode: 'Enabled',
+        S3BackupConfiguration: { RoleARN: ROLE, BucketARN: `arn:aws:s3:::${BUCKET}`, Prefix: `${name}/source/`, BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 }, CompressionFormat: 'GZIP' },
+      },
+    }));
+    const described = (await client.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: name }))).DeliveryStreamDescription!;
+    expect(described.Destinations![0].ExtendedS3DestinationDescription).toMatchObject({ S3BackupMode: 'Enabled', S3BackupDescription: { Prefix: `${name}/source/`, CompressionFormat: 'GZIP' } });
+    await put(name, ['one', 'please drop', 'two']);
+    const data = await objects(`${name}/data/`, 1);
+    expect(data[0].body.toString()).toBe('<one><two>');
+    const source = await objects(`${name}/source/`, 1);
+    expect(source[0].key).toMatch(new RegExp(`^${name}/source/\\d{4}/\\d{2}/\\d{2}/\\d{2}/${name}-1-.*\\.gz$`));
+    expect(source[0].body.toString()).toBe('oneplease droptwo');
+    await expect(client.send(new UpdateDestinationCommand({
+      DeliveryStreamName: name, CurrentDeliveryStreamVersionId: '1', DestinationId: 'destinationId-000000000001',
+      ExtendedS3DestinationUpdate: { S3BackupMode: 'Disabled' },
+    }))).rejects.toMatchObject({ name: 'InvalidArgumentException', message: 'S3BackupMode cannot be changed from Enabled to Disabled.' });
   });
 
   it('a function that does not exist: records go to processing-failed/ with Lambda.ResourceNotFound', async () => {

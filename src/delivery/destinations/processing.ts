@@ -8,6 +8,8 @@
  */
 import type { S3DestinationConfiguration } from '../../core/s3-configuration.js';
 import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { S3Backup } from '../../backup/s3-backup.js';
 import type { BackupHealth } from '../../backup/write-retry.js';
 import type { BackoffPolicy } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
@@ -32,6 +34,8 @@ export interface ProcessingWiring {
   clock: Clock;
   backoff: BackoffPolicy;
   health: BackupHealth;
+  /** Source-backup metrics (`BackupToS3.*`). */
+  metrics?: Metrics;
   /** For a Kinesis data stream source: its shards (sequence numbers in the Lambda event). */
   sourceShard?: (shardId: string) => ShardSeqInfo | undefined;
 }
@@ -110,7 +114,32 @@ export function withProcessing(inner: Destination, w: ProcessingWiring): Destina
     health: w.health,
     logger: w.logger,
     kinesisMetadata: w.sourceShard && kinesisMetadata(w.sourceShard),
+    sourceBackup: destinationMember(w.current()).name === 'ExtendedS3' ? extendedS3SourceBackup(w) : undefined,
   });
+}
+
+/**
+ * `S3BackupMode: Enabled` on Extended S3: the records as they arrived (before any transform or
+ * conversion) are also written under `S3BackupConfiguration`, with its own buffering. (Redshift's
+ * destination writes its own source backup.)
+ */
+function extendedS3SourceBackup(w: ProcessingWiring): { enabled: () => boolean; backup: S3Backup } {
+  const cfg = () => w.current().destination.ExtendedS3;
+  const name = w.current().name;
+  const backup = new S3Backup({
+    streamName: name,
+    // Only written while S3BackupMode is Enabled, which requires S3BackupConfiguration.
+    current: () => ({ config: cfg()!.S3BackupConfiguration as S3DestinationConfiguration, version: w.current().versionId }),
+    store: w.store,
+    clock: w.clock,
+    backoff: w.backoff,
+    health: w.health,
+    onWritten: (o) => {
+      w.metrics?.backupToS3Records.labels(name).inc(o.records);
+      w.metrics?.backupToS3Bytes.labels(name).inc(o.bytes);
+    },
+  });
+  return { enabled: () => cfg()?.S3BackupMode === 'Enabled' && cfg()?.S3BackupConfiguration !== undefined, backup };
 }
 
 /** `kinesisRecordMetadata` of records read from a Kinesis data stream (reference §8.2). */

@@ -17,6 +17,8 @@ import type { LogRecord } from '../../core/record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { BackupHealth } from '../../backup/write-retry.js';
 import { writeUntilDone } from '../../backup/write-retry.js';
+import type { S3Backup, SourceRecord } from '../../backup/s3-backup.js';
+import type { Accepted } from '../../backup/object-buffer.js';
 import type { BackoffPolicy } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { ObjectStore } from '../../../sinks/s3/object-store.js';
@@ -43,6 +45,11 @@ export interface TransformingDestinationOptions {
   logger: Logger;
   /** The Lambda event's `kinesisRecordMetadata` of a record (Kinesis data stream sources). */
   kinesisMetadata?: (record: LogRecord) => KinesisRecordMetadata | undefined;
+  /**
+   * Source-record backup (S3BackupMode Enabled on Extended S3): while `enabled()`, every batch's
+   * records as they arrived are also written there; the batch's checkpoint waits for that write.
+   */
+  sourceBackup?: { enabled: () => boolean; backup: S3Backup };
   /** Counts per batch: records delivered on, dropped and failed by the chain. */
   onProcessed?: (counts: { ok: number; dropped: number; failed: number }) => void;
 }
@@ -57,8 +64,12 @@ interface PendingError extends ErrorObject {
 }
 
 interface TransformedBody {
+  batchId: string;
   inner?: EncodedBatch;
   errors: PendingError[];
+  /** The untransformed records, for the source backup. */
+  sources?: SourceRecord[];
+  sourceBackup?: Promise<Accepted>;
 }
 
 export class TransformingDestination implements Destination {
@@ -81,8 +92,9 @@ export class TransformingDestination implements Destination {
 
   async encode(target: Record<string, unknown>, records: LogRecord[], opts: EncodeOptions = {}): Promise<EncodedBatch> {
     const chain = this.opts.chain();
-    if (!chain?.active) return this.wrap(await this.opts.inner.encode(target, records, opts), []);
     const batchId = (target as TransformTarget).transformBatchId ?? createHash('sha256').update(JSON.stringify(target)).digest('hex').slice(0, 32);
+    const sources = this.opts.sourceBackup?.enabled() ? records.map((r) => ({ data: r.data, arrivedAt: r.arrivedAt })) : undefined;
+    if (!chain?.active) return this.wrap(batchId, await this.opts.inner.encode(target, records, opts), [], sources);
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.stopped.signal]) : this.stopped.signal;
     const metadata = this.opts.kinesisMetadata;
     const inputs = records.map((r): TransformInput => {
@@ -122,11 +134,11 @@ export class TransformingDestination implements Destination {
     const inner = out.length > 0
       ? await this.opts.inner.encode(target, out, { signal, transformed: { sources: records, origin, partitionKeys } })
       : undefined;
-    return this.wrap(inner, errors);
+    return this.wrap(batchId, inner, errors, sources);
   }
 
-  private wrap(inner: EncodedBatch | undefined, errors: PendingError[]): EncodedBatch {
-    const body: TransformedBody = { inner, errors };
+  private wrap(batchId: string, inner: EncodedBatch | undefined, errors: PendingError[], sources: SourceRecord[] | undefined): EncodedBatch {
+    const body: TransformedBody = { batchId, inner, errors, sources };
     return { body, records: inner?.records ?? 0, bytes: inner?.bytes ?? 0 };
   }
 
@@ -140,9 +152,19 @@ export class TransformingDestination implements Destination {
       throw err;
     })));
     for (const w of writes) w.catch(() => undefined);
+    // The source backup is handed its records once per batch, alongside delivery.
+    const backup = this.opts.sourceBackup?.backup;
+    if (backup && body.sources && !body.sourceBackup) {
+      body.sourceBackup = backup.source(body.batchId, body.sources);
+      body.sourceBackup.catch(() => undefined);
+    }
     const receipt = body.inner ? await this.opts.inner.deliver(target, body.inner, signal) : undefined;
     await Promise.all(writes);
-    return receipt;
+    const durable: Promise<void>[] = [];
+    if (receipt) durable.push(receipt.durable);
+    if (body.sourceBackup) durable.push((await body.sourceBackup).durable);
+    if (durable.length === 0) return undefined;
+    return { durable: Promise.all(durable).then(() => undefined) };
   }
 
   private writeError(e: PendingError, signal: AbortSignal): Promise<void> {
@@ -160,8 +182,8 @@ export class TransformingDestination implements Destination {
     return writeUntilDone(`failed records (${e.errorOutputType})`, put, { clock: this.opts.clock, backoff: this.opts.backoff, health: this.opts.health, signal });
   }
 
-  flush(): Promise<void> {
-    return this.opts.inner.flush?.() ?? Promise.resolve();
+  async flush(): Promise<void> {
+    await Promise.all([this.opts.inner.flush?.(), this.opts.sourceBackup?.backup.flush()]);
   }
 
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean } {
@@ -171,6 +193,7 @@ export class TransformingDestination implements Destination {
 
   async close(): Promise<void> {
     this.stopped.abort();
+    this.opts.sourceBackup?.backup.close();
     await this.opts.inner.close();
   }
 }
