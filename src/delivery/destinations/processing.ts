@@ -49,7 +49,7 @@ type DestinationMember = Record<string, unknown> & {
 /** Firehose's destination family of a definition member (Lambda buffering defaults depend on it). */
 const FAMILY: Record<string, ProcessingContext['destination']> = {
   ExtendedS3: 's3', Redshift: 'redshift', HttpEndpoint: 'http', Splunk: 'splunk',
-  AmazonopensearchService: 'opensearch', AmazonOpenSearchService: 'opensearch', Elasticsearch: 'opensearch', AmazonOpenSearchServerless: 'opensearch',
+  Amazonopensearchservice: 'opensearch', AmazonOpenSearchService: 'opensearch', Elasticsearch: 'opensearch', AmazonOpenSearchServerless: 'opensearch',
 };
 
 /** The destination member of a definition (the one configuration object it holds). */

@@ -5,6 +5,7 @@
  * member merged into it.
  */
 import { invalidArgument } from '../../core/aws-error.js';
+import { resolveProcessingConfiguration, type ProcessingConfigurationInput, type ProcessingContext } from '../transform/processing-config.js';
 import type { SecretResolver } from '../../config/secrets.js';
 import { DESTINATION_KINDS, type DestinationConfigContext, type ResolvedDestination } from '../../../sinks/index.js';
 import {
@@ -56,14 +57,20 @@ function configContext(ctx: SinkResolveContext): DestinationConfigContext {
 /** Plugin descriptions need the loaded plugin (its schema says which options are secret): kept per stored config. */
 const pluginResolutions = new WeakMap<object, ResolvedPluginDestination>();
 
+/** Firehose's destination family per member: Lambda buffering defaults depend on it (Splunk's are smaller). */
+const PROCESSING_FAMILY: Record<string, ProcessingContext['destination']> = {
+  HttpEndpointDestinationConfiguration: 'http', SplunkDestinationConfiguration: 'splunk',
+  AmazonopensearchserviceDestinationConfiguration: 'opensearch', ElasticsearchDestinationConfiguration: 'opensearch',
+  AmazonOpenSearchServerlessDestinationConfiguration: 'opensearch',
+};
+
 /** Check a sink destination and resolve it (plugins are loaded, so this is asynchronous). */
 export async function resolveSinkDestination(def: SinkDestinationDefinition, ctx: SinkResolveContext): Promise<ResolvedSinkDestination> {
   const names = NAMES[def.member];
   if (!names) throw invalidArgument(`${def.member} is not supported by this Hydrant version.`);
-  const processing = (def.config as { ProcessingConfiguration?: { Enabled?: boolean; Processors?: unknown[] } }).ProcessingConfiguration;
-  if (processing?.Enabled !== false && (processing?.Processors?.length ?? 0) > 0) {
-    throw invalidArgument(`${def.member}.ProcessingConfiguration (data transformation) is not supported for this destination by this Hydrant version.`);
-  }
+  // Transforms run in front of every destination (TransformingDestination); failed records go to S3Configuration's error prefix.
+  const processing = (def.config as { ProcessingConfiguration?: ProcessingConfigurationInput }).ProcessingConfiguration;
+  resolveProcessingConfiguration(processing, { destination: PROCESSING_FAMILY[def.member] });
   if (def.member === PLUGIN_MEMBER) {
     const cfg = def.config as unknown as HydrantPluginDestinationConfiguration;
     const resolved = await resolvePluginDestination(cfg, { baseDir: ctx.pluginBaseDir });
