@@ -44,6 +44,14 @@ export class Metrics {
   readonly deliveryFailedRecords = this.counter('DeliveryFailedRecords', 'Records the destination did not take after the retry duration (or rejected), handed to the S3 backup (Hydrant-specific).');
   readonly backupWriteFailures = this.counter('BackupWriteFailures', 'Failed writes to the S3 backup; delivery pauses until the write succeeds (Hydrant-specific).');
   readonly deliveryPausedForBackup = this.gauge('DeliveryPausedForBackup', '1 while delivery is paused because writing the S3 backup fails, else 0 (Hydrant-specific).');
+  readonly executeProcessingDuration = this.gauge('ExecuteProcessing_Duration', 'Milliseconds the last transform (Lambda) invocation took.');
+  readonly executeProcessingSuccess = this.gauge('ExecuteProcessing_Success', 'Successful transform invocations divided by all invocations since start.');
+  readonly succeedProcessingRecords = this.counter('SucceedProcessing_Records', 'Records processed successfully by the transform (Ok and Dropped).');
+  readonly succeedProcessingBytes = this.counter('SucceedProcessing_Bytes', 'Bytes of records processed successfully by the transform (their output).');
+  readonly failedProcessingRecords = this.counter('FailedProcessing_Records', 'Records the transform failed, written to the error prefix (Hydrant-specific).');
+  readonly activePartitionsLimit = this.gauge('ActivePartitionsLimit', 'The active-partition limit of dynamic partitioning.');
+  readonly partitionCount = this.gauge('PartitionCount', 'Partitions in the last batch cut with dynamic partitioning.');
+  readonly partitionCountExceeded = this.gauge('PartitionCountExceeded', '1 if the last batch had more partitions than the limit, else 0.');
   private readonly destinations = new Map<string, DestinationMetrics>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

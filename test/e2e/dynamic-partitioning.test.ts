@@ -132,6 +132,10 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
       expect(d.errorCode).toBe('DynamicPartitioning.ActivePartitionsLimitExceeded');
       expect(String(d.errorMessage)).toContain(`${LIMIT} partitions`);
     }
+    const metrics = await (await fetch(`${bed.node.endpoint}/metrics`)).text();
+    expect(metrics).toContain(`PartitionCountExceeded{DeliveryStreamName="${name}"} 1`);
+    expect(metrics).toContain(`PartitionCount{DeliveryStreamName="${name}"} ${LIMIT}`);
+    expect(metrics).toContain(`ActivePartitionsLimit{DeliveryStreamName="${name}"} ${LIMIT}`);
     // Nothing lost, nothing twice.
     const delivered = [...data.values()].flatMap((b) => b.split('\n').filter(Boolean)).map((l) => (JSON.parse(l) as { i: number }).i);
     expect([...delivered, ...raw.map((r) => r.i)].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);

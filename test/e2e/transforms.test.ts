@@ -100,6 +100,14 @@ describe('Lambda-compatible transforms through the AWS SDK into S3', () => {
     // Nothing of the dropped record anywhere.
     const all = await objects(`${name}/`, 2);
     for (const o of all) expect(o.body.toString()).not.toContain('drop');
+    // Firehose's processing metrics, labelled by stream.
+    const metrics = await (await fetch(`${bed.node.endpoint}/metrics`)).text();
+    const value = (metric: string) => Number(new RegExp(`^${metric}\\{DeliveryStreamName="${name}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('ExecuteProcessing_Success')).toBe(1);
+    expect(value('SucceedProcessing_Records')).toBe(4);
+    expect(value('SucceedProcessing_Bytes')).toBe('<one><two><three>'.length);
+    expect(value('FailedProcessing_Records')).toBe(1);
+    expect(value('ExecuteProcessing_Duration')).toBeGreaterThan(0);
   });
 
   it('a callback-style CommonJS handler mapped by name in the functions config, GZIP objects', async () => {

@@ -98,6 +98,7 @@ export function withProcessing(inner: Destination, w: ProcessingWiring): Destina
         key: def.name,
         lambda: w.services?.lambda ?? (async () => ({ ok: false, errorCode: 'Lambda.ResourceNotFound', errorMessage: 'no Lambda runtime on this node', durationMs: 0 })),
         jq: w.services?.jq,
+        onInvocation: invocationMetrics(w.metrics, def.name),
       })
       : undefined;
     cached = { key, chain: built };
@@ -114,6 +115,12 @@ export function withProcessing(inner: Destination, w: ProcessingWiring): Destina
     health: w.health,
     logger: w.logger,
     kinesisMetadata: w.sourceShard && kinesisMetadata(w.sourceShard),
+    onProcessed: (c) => {
+      const name = w.current().name;
+      w.metrics?.succeedProcessingRecords.labels(name).inc(c.ok + c.dropped);
+      w.metrics?.succeedProcessingBytes.labels(name).inc(c.okBytes);
+      if (c.failed > 0) w.metrics?.failedProcessingRecords.labels(name).inc(c.failed);
+    },
     sourceBackup: destinationMember(w.current()).name === 'ExtendedS3' ? extendedS3SourceBackup(w) : undefined,
   });
 }
@@ -155,5 +162,18 @@ function kinesisMetadata(shardOf: (shardId: string) => ShardSeqInfo | undefined)
       sequenceNumber: recordSequenceNumber(shard, record.position, record.arrivedAt),
       subsequenceNumber: src.subsequenceNumber,
     };
+  };
+}
+
+/** `ExecuteProcessing.Duration` (the last invocation) and `.Success` (since start) of one stream. */
+function invocationMetrics(metrics: Metrics | undefined, stream: string): ((o: { ok: boolean; durationMs: number }) => void) | undefined {
+  if (!metrics) return undefined;
+  let attempts = 0;
+  let successes = 0;
+  return (o) => {
+    attempts++;
+    if (o.ok) successes++;
+    metrics.executeProcessingDuration.labels(stream).set(o.durationMs);
+    metrics.executeProcessingSuccess.labels(stream).set(successes / attempts);
   };
 }

@@ -117,7 +117,12 @@ export class S3Destination implements Destination {
    * on), the records that could not be placed in error objects; all keys derive from the batch.
    */
   private async encodePartitioned(target: S3Target, plan: PartitionedPlan, records: LogRecord[], opts: EncodeOptions): Promise<EncodedBatch> {
-    const split = partitionBatch(plan, records, opts, this.opts.activePartitionLimit ?? DEFAULT_ACTIVE_PARTITION_LIMIT);
+    const limit = this.opts.activePartitionLimit ?? DEFAULT_ACTIVE_PARTITION_LIMIT;
+    const split = partitionBatch(plan, records, opts, limit);
+    const m = this.opts.metrics;
+    m.activePartitionsLimit.labels(plan.streamName).set(limit);
+    m.partitionCount.labels(plan.streamName).set(Math.min(split.partitions, limit));
+    m.partitionCountExceeded.labels(plan.streamName).set(split.partitions > limit ? 1 : 0);
     const out: PartitionedBody = { objects: [], errors: [] };
     let total = 0;
     let bytes = 0;

@@ -51,7 +51,7 @@ export interface TransformingDestinationOptions {
    */
   sourceBackup?: { enabled: () => boolean; backup: S3Backup };
   /** Counts per batch: records delivered on, dropped and failed by the chain. */
-  onProcessed?: (counts: { ok: number; dropped: number; failed: number }) => void;
+  onProcessed?: (counts: { ok: number; okBytes: number; dropped: number; failed: number }) => void;
 }
 
 /** The member a transforming destination adds to the wrapped destination's target. */
@@ -107,8 +107,10 @@ export class TransformingDestination implements Destination {
     const partitionKeys: (PartitionKeys | undefined)[] = [];
     const failed = new Map<string, ErrorDocument[]>();
     let dropped = 0;
+    let okBytes = 0;
     for (const r of results) {
       if (r.result === 'Ok') {
+        okBytes += r.data.length;
         const source = records[r.source];
         out.push({ position: source.position, arrivedAt: source.arrivedAt, partitionKey: source.partitionKey, data: r.data });
         origin.push(r.source);
@@ -124,7 +126,7 @@ export class TransformingDestination implements Destination {
     }
     let failedCount = 0;
     for (const docs of failed.values()) failedCount += docs.length;
-    this.opts.onProcessed?.({ ok: out.length, dropped, failed: failedCount });
+    this.opts.onProcessed?.({ ok: out.length, okBytes, dropped, failed: failedCount });
     if (failedCount > 0) {
       this.opts.logger.warn({ batch: batchId, failed: failedCount, errorOutputTypes: [...failed.keys()] }, 'records failed processing: they go to the error prefix');
     }
