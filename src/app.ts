@@ -24,6 +24,7 @@ import { RedisBackend } from './stream/redis/backend.js';
 import type { NodeRegistry } from './stream/redis/node-registry.js';
 import { randomUUID } from 'node:crypto';
 import { firehoseHttpRoutes } from './ingest/firehose-http/index.js';
+import { TransformServices } from './delivery/transform/index.js';
 
 export interface RunningHydrant {
   port: number;
@@ -105,6 +106,15 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     catalogSyncMs: rc.catalogSyncMs,
   });
 
+  const transforms = new TransformServices({ ...config.transforms, functionsDir: config.functionsDir, functions: config.functions }, {
+    region,
+    accountId,
+    onFunctionLog: (line, functionName, stream) => logger.info({ function: functionName, stream }, line),
+  });
+  if (config.functionsDir || config.functions) {
+    logger.info({ functionsDir: config.functionsDir, functions: Object.keys(config.functions ?? {}) }, 'transformation functions are looked up here');
+  }
+
   const deliveryStreams = await DeliveryStreams.open({
     dataDir,
     region,
@@ -120,6 +130,9 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     kinesisStreams,
     secrets: createSecretResolver(config.secrets),
     delivery: config.delivery,
+    transforms,
+    pluginBaseDir: config.pluginBaseDir,
+    opensearchDomains: config.opensearchDomains,
     now: opts.now,
     redis: redis && nodes ? { backend: redis, nodes, leaseTtlMs, catalogSyncMs: rc.catalogSyncMs } : undefined,
   });
@@ -190,6 +203,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       closing ??= (async () => {
         await server.close();
         const ok = await deliveryStreams.drain(timeoutMs);
+        await transforms.close();
         await kinesisStreams.close();
         await consumers.close();
         await closeRedis();
@@ -202,6 +216,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       closing ??= (async () => {
         await server.close(0);
         await deliveryStreams.close();
+        await transforms.close();
         await kinesisStreams.close();
         await consumers.close();
         await closeRedis();

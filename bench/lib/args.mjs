@@ -10,10 +10,9 @@ export const USAGE = `usage: node bench/ingest.mjs [options]
   --short              CI preset: --duration 3 --warmup 0.5
   --floor-only         measure only the floor server (no Hydrant build needed)
   --hydrant-bin <path> Hydrant entry point to run (default bin/hydrant.js, needs npm run build)
-  --backend <kind>     embedded (default) or redis: Hydrant runs with --backend redis, once per
-                       node count of --nodes (all nodes on one key prefix, load spread over them)
-  --redis-url <url>    Redis for --backend redis (default redis://127.0.0.1:6379)
-  --nodes <list>       node counts to measure with --backend redis (default 1,2)
+  --backend <kind>     Hydrant's backend: embedded (default) or redis
+  --redis-url <url>    Redis of --backend redis (default redis://127.0.0.1:6379; a fresh key prefix per run)
+  --nodes <list>       with --backend redis, node counts to measure, comma-separated (default 1,2)
   --help`;
 
 export function positive(name, text) {
@@ -43,12 +42,7 @@ export function parseOptions(argv) {
   });
   const durationS = positive('duration', values.duration ?? (values.short ? '3' : '10'));
   const warmupS = values.warmup === '0' ? 0 : positive('warmup', values.warmup ?? (values.short ? '0.5' : '1'));
-  if (values.backend !== 'embedded' && values.backend !== 'redis') throw new Error(`--backend must be embedded or redis, got ${values.backend}`);
-  if (values.nodes !== undefined && values.backend !== 'redis') throw new Error('--nodes needs --backend redis');
   return {
-    backend: values.backend,
-    redisUrl: values['redis-url'],
-    nodes: (values.nodes ?? (values.backend === 'redis' ? '1,2' : '1')).split(',').map((s) => Math.floor(positive('nodes', s.trim()))),
     help: values.help,
     durationMs: durationS * 1000,
     warmupMs: warmupS * 1000,
@@ -57,5 +51,22 @@ export function parseOptions(argv) {
     recordsPerRequest: Math.floor(positive('records', values.records)),
     floorOnly: values['floor-only'],
     hydrantBin: values['hydrant-bin'],
+    backend: backendOf(values.backend),
+    redisUrl: values['redis-url'],
+    nodes: nodeCounts(values.backend, values.nodes),
   };
+}
+
+function backendOf(text) {
+  if (text !== 'embedded' && text !== 'redis') throw new Error(`--backend must be embedded or redis, got ${text}`);
+  return text;
+}
+
+/** Node counts to measure: one node for the embedded backend (it cannot share), 1 and 2 by default on Redis. */
+function nodeCounts(backend, text) {
+  if (backend !== 'redis') {
+    if (text !== undefined && text !== '1') throw new Error('--nodes needs --backend redis (the embedded backend runs one node)');
+    return [1];
+  }
+  return (text ?? '1,2').split(',').map((s) => Math.floor(positive('nodes', s.trim())));
 }

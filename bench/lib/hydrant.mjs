@@ -54,9 +54,17 @@ async function createStream(port, timeoutMs = 30_000) {
       BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 },
     },
   });
+  await waitActive(port, timeoutMs);
+}
+
+/** Until the node describes the bench's delivery stream as ACTIVE (another node of a Redis deployment sees it after its catalog sync). */
+async function waitActive(port, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const described = await call(port, 'DescribeDeliveryStream', { DeliveryStreamName: STREAM_NAME });
+    const described = await call(port, 'DescribeDeliveryStream', { DeliveryStreamName: STREAM_NAME }).catch((error) => {
+      if (/ResourceNotFound/.test(error.message) && Date.now() < deadline) return {};
+      throw error;
+    });
     const status = described.DeliveryStreamDescription?.DeliveryStreamStatus;
     if (status === 'ACTIVE') return;
     if (Date.now() > deadline) throw new Error(`delivery stream ${STREAM_NAME} still ${status} after ${timeoutMs} ms`);
@@ -65,32 +73,21 @@ async function createStream(port, timeoutMs = 30_000) {
 }
 
 /**
- * `extraArgs` go to `hydrant serve` (e.g. `--backend redis …`); `create` false starts a node of
- * a deployment whose stream another node already created.
+ * One Hydrant node. `backendArgs` selects the backend (e.g. `--backend redis --redis-url …`);
+ * `create` false: the stream was created through another node of the deployment, wait until
+ * this one sees it.
  */
-/** Until the delivery stream (created through another node) is ACTIVE here. */
-async function waitForStream(port, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await call(port, 'DescribeDeliveryStream', { DeliveryStreamName: STREAM_NAME }).then(
-      (d) => d.DeliveryStreamDescription?.DeliveryStreamStatus, () => undefined);
-    if (status === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`delivery stream ${STREAM_NAME} not seen on port ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-export async function startHydrant({ bin = HYDRANT_BIN, port, dataDir, logFile, extraArgs = [], create = true }) {
+export async function startHydrant({ bin = HYDRANT_BIN, port, dataDir, logFile, backendArgs = [], create = true }) {
   const server = await startServer({
     name: 'hydrant',
-    args: [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
+    args: [bin, 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, ...backendArgs],
     env: childEnv(),
     port,
     logFile,
   });
   try {
     if (create) await createStream(port);
-    else await waitForStream(port);
+    else await waitActive(port);
   } catch (error) {
     await server.stop();
     throw new Error(`${error.message}\nhydrant log:\n${server.logTail()}`, { cause: error });

@@ -43,11 +43,11 @@ function failedRecords(response, recordsPerRequest) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * `ports` (several Hydrant nodes) spreads the loops over them; otherwise all go to `port`.
- * @param {{ agent: http.Agent, port: number, ports?: number[], payload: ReturnType<import('./payload.mjs').buildBodies>,
+ * `ports`: several nodes of one deployment; connections are spread over them round robin.
+ * @param {{ agent: http.Agent, port?: number, ports?: number[], payload: ReturnType<import('./payload.mjs').buildBodies>,
  *           connections: number, durationMs: number }} options
  */
-export async function runLoad({ agent, port, ports, payload, connections, durationMs }) {
+export async function runLoad({ agent, port, ports = [port], payload, connections, durationMs }) {
   const { bodies, recordsPerRequest, payloadBytesPerRequest } = payload;
   const headers = bodies.map((body) => ({ ...FIREHOSE_HEADERS, 'Content-Length': String(body.length) }));
   const bytesPerRecord = payloadBytesPerRequest / recordsPerRequest;
@@ -60,10 +60,10 @@ export async function runLoad({ agent, port, ports, payload, connections, durati
 
   async function loop(index) {
     let next = index;
+    const target = ports[index % ports.length];
     while (performance.now() < deadline) {
       const i = next++ % bodies.length;
-      // Several nodes: each loop keeps to one of them (a client pinned to a node's address).
-      const response = await post(agent, ports ? ports[index % ports.length] : port, bodies[i], headers[i]);
+      const response = await post(agent, target, bodies[i], headers[i]);
       const outcome = failedRecords(response, recordsPerRequest);
       if (outcome.error !== undefined) {
         result.errorRequests++;

@@ -10,6 +10,7 @@ import type { SecretResolver } from '../../src/config/secrets.js';
 import { describeS3Configuration, mergeMembers, mergeS3Configuration, resolveS3Configuration } from '../../src/backup/backup-config.js';
 import { bucketFromArn } from '../s3/object-store.js';
 import { parsePrefix, validatePrefixes } from '../s3/key-layout.js';
+import { resolveProcessingConfiguration, type ProcessingConfigurationInput } from '../../src/delivery/transform/processing-config.js';
 import { compressionProblem, CopyOptionsError, parseCopyOptions, postgresProblem, type ParsedCopyOptions } from './copy-options.js';
 import { IdentifierError, parseColumns, parseTableName } from './identifiers.js';
 import { JdbcUrlError, parseJdbcUrl, type JdbcTarget } from './jdbc-url.js';
@@ -183,8 +184,10 @@ export function checkRedshiftDestination(cfg: RedshiftDestinationConfiguration, 
     const prefixError = validatePrefixes({ prefix: b.Prefix, errorOutputPrefix: b.ErrorOutputPrefix, dynamicPartitioning: false });
     if (prefixError) return `S3BackupConfiguration: ${prefixError}`;
   }
-  if (cfg.ProcessingConfiguration?.Enabled !== false && (cfg.ProcessingConfiguration?.Processors?.length ?? 0) > 0) {
-    return 'ProcessingConfiguration (data transformation) is not supported by this Hydrant version.';
+  try {
+    resolveProcessingConfiguration(cfg.ProcessingConfiguration as ProcessingConfigurationInput | undefined, { destination: 'redshift' });
+  } catch (err) {
+    return (err as Error).message;
   }
   try {
     redshiftSettings(cfg, secrets);

@@ -13,6 +13,8 @@ Options:
   --host <addr>       address to listen on (default 127.0.0.1)
   --data-dir <dir>    where logs, checkpoints and local objects live (default ./data)
   --config <file>     JSON config file (delivery streams, S3, auth; see README)
+  --functions-dir <dir>  where transformation functions (Lambda handlers) are found by
+                      name: <dir>/<name>.mjs|.js|.cjs or <dir>/<name>/index.*
   --tls-cert <file>   PEM certificate: serve HTTPS (h2 + http/1.1 by ALPN)
   --tls-key <file>    PEM private key for --tls-cert
   --log-level <lvl>   trace, debug, info, warn, error (default info)
@@ -39,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       config: { type: 'string' },
+      'functions-dir': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'log-level': { type: 'string' },
@@ -76,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
   if (config.backend === undefined && (values['redis-url'] !== undefined || values['redis-key-prefix'] !== undefined)) {
     throw new Error('--redis-url and --redis-key-prefix need --backend redis');
   }
+  if (values['functions-dir'] !== undefined) config.functionsDir = values['functions-dir'];
   if (values['tls-cert'] || values['tls-key']) {
     if (!values['tls-cert'] || !values['tls-key']) throw new Error('--tls-cert and --tls-key go together');
     config.tls = { cert: values['tls-cert'], key: values['tls-key'] };

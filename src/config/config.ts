@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { FunctionDefinition, TransformsConfig } from '../delivery/transform/index.js';
 
 /**
  * Hydrant's configuration. Every member is optional; the comment gives the default.
@@ -58,6 +59,37 @@ export interface HydrantConfig {
    * stream (`streams`). None = accept any key (the startup log says so).
    */
   firehoseHttp?: { accessKeys?: string[]; streams?: Record<string, string[]> };
+  /**
+   * OpenSearch destinations given by `DomainARN` (rather than `ClusterEndpoint`): each domain's
+   * cluster URL, keyed by ARN.
+   */
+  opensearchDomains?: Record<string, string>;
+  /**
+   * Relative `Module` paths of `HydrantPluginDestinationConfiguration` destinations resolve from
+   * here. Default: the config file's directory (with `--config`), else the working directory.
+   */
+  pluginBaseDir?: string;
+  /**
+   * Where transformation functions (`ProcessingConfiguration` Lambda processors) are found by
+   * name: `DIR/NAME.mjs|.js|.cjs` or `DIR/NAME/index.mjs|.js|.cjs` (`--functions-dir`). Default: none.
+   */
+  functionsDir?: string;
+  /**
+   * Functions by name (the last segment of `LambdaArn`, qualifier ignored): a module path, or
+   * `{ path, handler?, timeoutSeconds? (default 300, the most), memoryMb? (default 256), environment? }`.
+   * Relative paths are resolved against the config file's directory. Looked up before `functionsDir`.
+   */
+  functions?: Record<string, string | FunctionDefinition>;
+  /**
+   * Transform workers: `lambda: { maxWorkers (default: cores, at least 2), maxWorkersPerStream
+   * (default maxWorkers − 1) }`, `jq: { maxWorkers (2), timeoutSeconds (30) }`,
+   * `activePartitionLimit` (dynamic partitioning, default 500 as AWS), and `glue`: the tables
+   * record format conversion reads its schema from (there is no Glue Data Catalog here), inline
+   * as `tables: [{DatabaseName, Name, StorageDescriptor: {Columns: [{Name, Type}]}}]` and/or in
+   * `tablesDir` (`DIR/<database>/<table>.json` or `DIR/<database>.<table>.json`, each what
+   * `aws glue get-table` prints; relative to the config file's directory).
+   */
+  transforms?: Omit<TransformsConfig, 'functionsDir' | 'functions'>;
   /**
    * Where streams, catalogs, checkpoints and leases live: `embedded` (default: files under
    * `dataDir`, one node) or `redis` (shared by every node of the deployment; see `redis`).
@@ -142,13 +174,27 @@ export async function loadConfigFile(path: string): Promise<HydrantConfig> {
     throw new Error(`config file ${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${path} must hold a JSON object`);
-  return parsed as HydrantConfig;
+  const config = parsed as HydrantConfig;
+  // Function paths are relative to the config file, wherever Hydrant is started from.
+  const dir = dirname(resolve(path));
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  if (typeof config.functionsDir === 'string') config.functionsDir = at(config.functionsDir);
+  const glue = config.transforms?.glue;
+  if (glue && typeof glue.tablesDir === 'string') glue.tablesDir = at(glue.tablesDir);
+  if (config.functions && typeof config.functions === 'object') {
+    for (const [name, def] of Object.entries(config.functions)) {
+      if (typeof def === 'string') config.functions[name] = at(def);
+      else if (def && typeof def.path === 'string') config.functions[name] = { ...def, path: at(def.path) };
+    }
+  }
+  return { ...config, pluginBaseDir: resolve(dir, config.pluginBaseDir ?? '.') };
 }
 
 /** Environment settings that override nothing given explicitly. */
 export function configFromEnv(env: NodeJS.ProcessEnv): HydrantConfig {
   const out: HydrantConfig = {};
   if (env.HYDRANT_DATA_DIR) out.dataDir = env.HYDRANT_DATA_DIR;
+  if (env.HYDRANT_FUNCTIONS_DIR) out.functionsDir = env.HYDRANT_FUNCTIONS_DIR;
   if (env.HYDRANT_PORT) out.port = Number(env.HYDRANT_PORT);
   if (env.HYDRANT_HOST) out.host = env.HYDRANT_HOST;
   if (env.HYDRANT_ACCOUNT_ID) out.accountId = env.HYDRANT_ACCOUNT_ID;

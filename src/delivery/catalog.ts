@@ -44,13 +44,22 @@ export interface DestinationDefinition {
   ExtendedS3?: ExtendedS3DestinationConfiguration;
   legacyS3?: boolean;
   Redshift?: RedshiftDestinationConfiguration;
+  /** A destination delivered through a sink (HTTP endpoint, Splunk, OpenSearch, a plugin). */
+  sink?: SinkDestinationDefinition;
 }
 
-/** Which destination a definition has. */
-export type DestinationType = 'ExtendedS3' | 'Redshift';
+/** A sink destination as given: its CreateDeliveryStream member and that member's value. */
+export interface SinkDestinationDefinition {
+  /** e.g. `SplunkDestinationConfiguration`, `HydrantPluginDestinationConfiguration`. */
+  member: string;
+  config: Record<string, unknown>;
+}
+
+/** Which destination a definition has: `ExtendedS3`, `Redshift`, or a sink's member name. */
+export type DestinationType = string;
 
 export function destinationType(d: DestinationDefinition): DestinationType {
-  return d.Redshift ? 'Redshift' : 'ExtendedS3';
+  return d.Redshift ? 'Redshift' : d.sink ? d.sink.member : 'ExtendedS3';
 }
 
 /** The Kinesis data stream a delivery stream reads, and where reading started. */

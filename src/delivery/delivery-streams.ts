@@ -28,10 +28,18 @@ import { RedshiftLoader } from '../../sinks/redshift/loader.js';
 import { mergeRedshiftUpdate, type RedshiftDestinationConfiguration, type RedshiftDestinationUpdate } from '../../sinks/redshift/config.js';
 import type { DeliveryConfig } from '../config/config.js';
 import { createSecretResolver, type SecretResolver } from '../config/secrets.js';
-import { createDestination } from './destination-factory.js';
+import { backupBackoff, createDestination } from './destination-factory.js';
+import type { KinesisSourcedRecord } from './destination.js';
+import { withProcessing } from './destinations/processing.js';
+import { checkDynamicPartitioningUpdate } from './partitioning/dynamic-partitioning.js';
+import { checkConversionTable } from './destinations/s3-conversion.js';
+import { backupHealth } from '../backup/health.js';
+import { systemClock } from '../util/clock.js';
+import type { TransformServices } from './transform/index.js';
 import { DeliveryPipeline, type PipelineOptions } from './pipeline.js';
 import { DirectPutLimiter, type DirectPutLimits } from './limits/direct-put.js';
-import { checkCreateInput, checkDestination, checkSource, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
+import { checkCreateInput, checkDestination, checkSource, type CheckContext, type CreateDeliveryStreamInput, type KinesisStreamSourceConfiguration } from './validate-create.js';
+import { sinkMemberOfUpdate, updatedSinkDestination, type ResolvedSinkDestination } from './destinations/sink-kinds.js';
 
 export interface DeliveryStreamsOptions {
   dataDir: string;
@@ -56,6 +64,12 @@ export interface DeliveryStreamsOptions {
   secrets?: SecretResolver;
   /** Retry, backup and Redshift settings of the delivery driver. */
   delivery?: DeliveryConfig;
+  /** The node's Lambda runtime and jq engine, for `ProcessingConfiguration` (shared by every stream). */
+  transforms?: TransformServices;
+  /** Relative plugin module paths in destinations resolve from here (default: the working directory). */
+  pluginBaseDir?: string;
+  /** `DomainARN` → cluster URL of OpenSearch domains named by ARN. */
+  opensearchDomains?: Record<string, string>;
   now?: () => number;
   /** The Redis backend: definitions, backing logs, journals and leases shared by every node. */
   redis?: SharedDelivery;
@@ -107,7 +121,8 @@ function kinesisReading(src: KinesisSourceDefinition, source: KinesisStream): Pa
   return {
     retentionMs: () => source.retentionHours * 3_600_000,
     initialCheckpoint: (shard) => src.startCheckpoints[shard.shardId] ?? 0,
-    expand: expandAggregate,
+    // Each record keeps its shard and place in its aggregate (the transform event's kinesisRecordMetadata).
+    expand: (record, shardId) => expandAggregate(record).map((r, subsequenceNumber): KinesisSourcedRecord => ({ ...r, kinesisSource: { shardId, subsequenceNumber } })),
     sourceGone: source.deleted,
   };
 }
@@ -215,6 +230,11 @@ export class DeliveryStreams {
     this.opts.metrics.removeStream(name);
   }
 
+  /** What checking a destination needs. */
+  private get checkContext(): CheckContext {
+    return { secrets: this.secrets, pluginBaseDir: this.opts.pluginBaseDir ?? process.cwd(), opensearchDomains: this.opts.opensearchDomains };
+  }
+
   private get retentionMs(): number {
     return (this.opts.retentionHours ?? 24) * 3_600_000;
   }
@@ -243,13 +263,10 @@ export class DeliveryStreams {
   }
 
   /** Start (or, after the destination changed type, restart) the delivery pipeline of a stream. */
-  private async startPipeline(live: Live, source = live.def.kinesisSource && this.kinesisSourceOf(live.def.kinesisSource)): Promise<void> {
+  private async startPipeline(live: Live, source = live.def.kinesisSource && this.kinesisSourceOf(live.def.kinesisSource), resolvedSink?: ResolvedSinkDestination): Promise<void> {
     const def = live.def;
     const stream = live.stream;
     const shared = this.opts.redis;
-    const journal: DeliveryJournal = shared
-      ? await RedisDeliveryJournal.open(shared.backend, `delivery/${def.incarnation}`)
-      : await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
     let leases: LeaseStore = this.leases;
     let sharing: Partial<PipelineOptions> = {};
     if (shared) {
@@ -264,15 +281,46 @@ export class DeliveryStreams {
       const l = this.live.get(def.name);
       return l && l.def.incarnation === def.incarnation ? l.def : def;
     };
-    const destination = createDestination({
-      current,
-      store: this.opts.objectStore,
-      metrics: this.opts.metrics,
-      logger: this.opts.logger.child({ deliveryStream: def.name }),
-      secrets: this.secrets,
-      redshiftLoader: this.redshiftLoader,
-      delivery: this.opts.delivery,
-    });
+    const logger = this.opts.logger.child({ deliveryStream: def.name });
+    let destination;
+    try {
+      destination = withProcessing(await createDestination({
+        current,
+        store: this.opts.objectStore,
+        metrics: this.opts.metrics,
+        logger,
+        secrets: this.secrets,
+        redshiftLoader: this.redshiftLoader,
+        delivery: this.opts.delivery,
+        pluginBaseDir: this.checkContext.pluginBaseDir,
+        opensearchDomains: this.opts.opensearchDomains,
+        resolvedSink,
+        activePartitionLimit: this.opts.transforms?.activePartitionLimit,
+        conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
+      }), {
+        current,
+        services: this.opts.transforms,
+        region: this.opts.region,
+        accountId: this.opts.accountId,
+        store: this.opts.objectStore,
+        logger,
+        clock: systemClock,
+        backoff: backupBackoff(this.opts.delivery),
+        health: backupHealth(def.name, logger, this.opts.metrics),
+        sourceShard: source ? (shardId) => source.log.shard(shardId) : undefined,
+        metrics: this.opts.metrics,
+      });
+    } catch (err) {
+      live.pipeline = undefined;
+      if (resolvedSink) throw err;
+      // E.g. a plugin module that no longer loads after a restart: the stream keeps accepting
+      // records (they wait in its log) and delivers once UpdateDestination gives a working destination.
+      this.opts.logger.error({ err, deliveryStream: def.name }, 'the destination could not be set up: records are kept and delivered once it is fixed');
+      return;
+    }
+    const journal: DeliveryJournal = shared
+      ? await RedisDeliveryJournal.open(shared.backend, `delivery/${def.incarnation}`)
+      : await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
     const pipeline = new DeliveryPipeline({
       name: def.name,
       incarnation: def.incarnation,
@@ -344,7 +392,8 @@ export class DeliveryStreams {
 
   async create(input: CreateDeliveryStreamInput): Promise<{ DeliveryStreamARN: string }> {
     const name = input.DeliveryStreamName;
-    const destination = checkCreateInput(input, this.secrets);
+    const destination = await checkCreateInput(input, this.checkContext);
+    await checkConversionTable(destination.ExtendedS3, this.opts.transforms?.tables);
     const source = checkSource(input);
     if (this.opts.redis && !this.live.has(name)) await this.sync();
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
@@ -397,7 +446,9 @@ export class DeliveryStreams {
       deliveryStream: name,
       destination: destination.Redshift
         ? destination.Redshift.ClusterJDBCURL
-        : `s3://${destination.ExtendedS3!.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${destination.ExtendedS3!.Prefix ?? ''}`,
+        : destination.sink
+          ? destination.sink.member
+          : `s3://${destination.ExtendedS3!.BucketARN.replace(/^arn:[^:]*:s3:::/, '')}/${destination.ExtendedS3!.Prefix ?? ''}`,
       ...(kinesisSource ? { source: kinesisSource.KinesisStreamARN } : {}),
     }, 'delivery stream created');
     return { DeliveryStreamARN: arn };
@@ -468,7 +519,7 @@ export class DeliveryStreams {
    */
   async applyDefinition(input: CreateDeliveryStreamInput): Promise<boolean> {
     const live = this.getRunning(input.DeliveryStreamName);
-    const wanted = checkCreateInput(input, this.secrets);
+    const wanted = await checkCreateInput(input, this.checkContext);
     if (isDeepStrictEqual(wanted, live.def.destination)) return false;
     await this.replaceDestination(live, wanted);
     return true;
@@ -476,19 +527,35 @@ export class DeliveryStreams {
 
   /** Check, save and switch to a new destination; a change of destination type restarts delivery. */
   private async replaceDestination(live: Live, next: DestinationDefinition): Promise<void> {
-    checkDestination(next, this.secrets);
     const def = live.def;
+    const partitioningChange = checkDynamicPartitioningUpdate(
+      def.destination.ExtendedS3?.DynamicPartitioningConfiguration?.Enabled === true,
+      next.ExtendedS3 ? next.ExtendedS3.DynamicPartitioningConfiguration?.Enabled === true : false,
+    );
+    if (partitioningChange) throw invalidArgument(partitioningChange);
+    if (def.destination.ExtendedS3?.S3BackupMode === 'Enabled' && next.ExtendedS3 && next.ExtendedS3.S3BackupMode !== 'Enabled') {
+      throw invalidArgument('S3BackupMode cannot be changed from Enabled to Disabled.');
+    }
+    const resolvedSink = await checkDestination(next, this.checkContext);
+    await checkConversionTable(next.ExtendedS3, this.opts.transforms?.tables);
     // Saved first, swapped in after: a failed save leaves memory and disk agreeing.
     const updated: DeliveryStreamDefinition = { ...def, destination: next, versionId: def.versionId + 1, lastUpdatedAt: this.now() };
     await this.catalog.save(updated);
     live.def = updated;
-    if (destinationType(next) === destinationType(def.destination) || !live.pipeline) {
-      live.pipeline?.refreshLimits();
+    const source = def.kinesisSource && this.kinesisSourceOf(def.kinesisSource);
+    if (!live.pipeline) {
+      // Its destination could not be set up before (or its source is gone).
+      if (live.stream && (!def.kinesisSource || source)) await this.startPipeline(live, source, resolvedSink);
+      return;
+    }
+    // A sink's resolution is fixed for its life: any change builds it anew.
+    if (destinationType(next) === destinationType(def.destination) && !next.sink) {
+      live.pipeline.refreshLimits();
       return;
     }
     // Batches in flight stay pending in the journal and are planned anew for the new destination.
     await live.pipeline.stop();
-    await this.startPipeline(live);
+    await this.startPipeline(live, source, resolvedSink);
     this.opts.logger.info({ deliveryStream: def.name, from: destinationType(def.destination), to: destinationType(next) }, 'destination type changed: delivery restarted');
   }
 
@@ -649,7 +716,12 @@ function updatedDestination(current: DestinationDefinition, member: string, upda
     const { S3Update, S3BackupUpdate, ...rest } = u;
     return { Redshift: { ...rest, S3Configuration: S3Update, ...(S3BackupUpdate ? { S3BackupConfiguration: S3BackupUpdate } : {}) } as RedshiftDestinationConfiguration };
   }
-  throw invalidArgument(`${member} is not supported by this Hydrant version; supported: ExtendedS3DestinationUpdate, S3DestinationUpdate, RedshiftDestinationUpdate.`);
+  const sinkMember = sinkMemberOfUpdate(member);
+  if (sinkMember) {
+    if (typeof update !== 'object' || update === null || Array.isArray(update)) throw invalidArgument(`${member} must be a structure.`);
+    return { sink: updatedSinkDestination(current.sink, sinkMember, update as Record<string, unknown>) };
+  }
+  throw invalidArgument(`${member} is not supported by this Hydrant version.`);
 }
 
 function requireMembers(where: string, value: object, members: string[]): void {

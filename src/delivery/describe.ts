@@ -1,11 +1,13 @@
 import type { DeliveryStreamDefinition, DestinationDefinition } from './catalog.js';
 import { resolveS3Destination, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
-import { describeS3Configuration } from '../backup/backup-config.js';
+import { describeS3Configuration, resolveS3Configuration } from '../backup/backup-config.js';
 import { describeRedshiftDestination } from '../../sinks/redshift/config.js';
+import { describeSinkDestination } from './destinations/sink-kinds.js';
 
 /** The members of a `DestinationDescription` besides `DestinationId`. */
 function describeDestination(d: DestinationDefinition): Record<string, unknown> {
   if (d.Redshift) return { RedshiftDestinationDescription: describeRedshiftDestination(d.Redshift) };
+  if (d.sink) return describeSinkDestination(d.sink);
   return describeS3(d.ExtendedS3!);
 }
 
@@ -17,6 +19,7 @@ function describeS3(cfg: ExtendedS3DestinationConfiguration): Record<string, unk
   for (const k of ['ProcessingConfiguration', 'DataFormatConversionConfiguration', 'DynamicPartitioningConfiguration', 'FileExtension', 'CustomTimeZone'] as const) {
     if (s3[k] !== undefined) extended[k] = s3[k];
   }
+  if (s3.S3BackupConfiguration) extended.S3BackupDescription = describeS3Configuration(resolveS3Configuration(s3.S3BackupConfiguration));
   return { S3DestinationDescription: legacyMirror, ExtendedS3DestinationDescription: extended };
 }
 

@@ -3,7 +3,8 @@ import type { SecretResolver } from '../config/secrets.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { backupHealth } from '../backup/health.js';
-import { S3Backup } from '../backup/s3-backup.js';
+import type { BackupHealth } from '../backup/write-retry.js';
+import { S3Backup, type S3BackupOptions } from '../backup/s3-backup.js';
 import type { BackoffPolicy } from '../util/backoff.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
@@ -13,7 +14,10 @@ import type { Destination } from './destination.js';
 import { RedshiftDestination } from './destinations/redshift.js';
 import { S3Destination } from './destinations/s3.js';
 import { resolveS3Destination } from './destinations/s3-config.js';
+import type { ConversionServices } from './destinations/s3-conversion.js';
 import { RetryBudget } from './driver/retry-budget.js';
+import { SinkDestination } from './destinations/sink.js';
+import { resolveSinkDestination, type ResolvedSinkDestination } from './destinations/sink-kinds.js';
 
 /** What building a delivery stream's destination needs from the node. */
 export interface DestinationContext {
@@ -26,6 +30,16 @@ export interface DestinationContext {
   redshiftLoader: RedshiftLoader;
   delivery?: DeliveryConfig;
   clock?: Clock;
+  /** Parquet workers and table definitions, for S3 destinations with record format conversion. */
+  conversion?: ConversionServices;
+  /** Relative plugin module paths resolve from here. */
+  pluginBaseDir: string;
+  /** `DomainARN` → cluster URL of OpenSearch domains. */
+  opensearchDomains?: Record<string, string>;
+  /** The sink destination already resolved by the caller's checks (saves loading a plugin twice). */
+  resolvedSink?: ResolvedSinkDestination;
+  /** Dynamic partitioning: active partitions per batch (default 500). */
+  activePartitionLimit?: number;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -44,32 +58,20 @@ export function retryBudget(delivery: DeliveryConfig | undefined, clock: Clock):
 }
 
 /** The destination a definition delivers to. */
-export function createDestination(ctx: DestinationContext): Destination {
+export async function createDestination(ctx: DestinationContext): Promise<Destination> {
   const def = ctx.current();
   const clock = ctx.clock ?? systemClock;
+  if (def.destination.sink) return createSinkDestination(ctx, clock);
   if (def.destination.Redshift) {
     const health = backupHealth(def.name, ctx.logger, ctx.metrics);
-    const attempted = backupAttempts(ctx.metrics, def.name);
     const redshift = () => {
       const d = ctx.current();
       return { config: d.destination.Redshift!, version: d.versionId };
     };
-    const sourceBackup = new S3Backup({
-      streamName: def.name,
-      current: () => {
-        const { config, version } = redshift();
-        // Only written while S3BackupMode is Enabled, which requires S3BackupConfiguration.
-        return { config: config.S3BackupConfiguration!, version };
-      },
-      store: ctx.store,
-      clock,
-      backoff: backupBackoff(ctx.delivery),
-      health,
-      onAttempt: (_kind, ok) => attempted(ok),
-      onWritten: (o) => {
-        ctx.metrics.backupToS3Records.labels(def.name).inc(o.records);
-        ctx.metrics.backupToS3Bytes.labels(def.name).inc(o.bytes);
-      },
+    const sourceBackup = s3Backup(ctx, clock, health, () => {
+      const { config, version } = redshift();
+      // Only written while S3BackupMode is Enabled, which requires S3BackupConfiguration.
+      return { config: config.S3BackupConfiguration!, version };
     });
     return new RedshiftDestination({
       streamName: def.name,
@@ -96,6 +98,56 @@ export function createDestination(ctx: DestinationContext): Destination {
     },
     store: ctx.store,
     metrics: ctx.metrics,
+    activePartitionLimit: ctx.activePartitionLimit,
+    conversion: ctx.conversion,
+  });
+}
+
+/**
+ * An HTTP endpoint, Splunk, OpenSearch or plugin destination: its sink behind the delivery
+ * driver, failed (or all) records to the S3 backup of its `S3Configuration`. The resolution is
+ * fixed for the destination's life: an UpdateDestination of a sink destination builds a new one.
+ */
+async function createSinkDestination(ctx: DestinationContext, clock: Clock): Promise<Destination> {
+  const def = ctx.current();
+  const resolved = ctx.resolvedSink ?? await resolveSinkDestination(def.destination.sink!, {
+    secrets: ctx.secrets, pluginBaseDir: ctx.pluginBaseDir, opensearchDomains: ctx.opensearchDomains,
+  });
+  const sink = await resolved.createSink({ deliveryStreamName: def.name, deliveryStreamArn: def.arn, logger: ctx.logger, now: () => clock.now() });
+  const backup = s3Backup(ctx, clock, backupHealth(def.name, ctx.logger, ctx.metrics), () => ({ config: resolved.s3, version: ctx.current().versionId }));
+  return new SinkDestination({
+    streamName: def.name,
+    kind: resolved.kind,
+    sink,
+    metricName: resolved.metricName,
+    limits: () => resolved.limits,
+    retry: { durationMs: () => resolved.retryDurationSeconds * 1000, window: resolved.retryWindow, backoff: deliveryBackoff(ctx.delivery) },
+    budget: retryBudget(ctx.delivery, clock),
+    errorOutputType: resolved.errorOutputType,
+    backupAll: () => resolved.backup === 'all',
+    backup,
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+    clock,
+  });
+}
+
+/** The S3 backup writer of a stream, counting its writes in the `BackupToS3.*` metrics. */
+function s3Backup(ctx: DestinationContext, clock: Clock, health: BackupHealth, current: S3BackupOptions['current']): S3Backup {
+  const name = ctx.current().name;
+  const attempted = backupAttempts(ctx.metrics, name);
+  return new S3Backup({
+    streamName: name,
+    current,
+    store: ctx.store,
+    clock,
+    backoff: backupBackoff(ctx.delivery),
+    health,
+    onAttempt: (_kind, ok) => attempted(ok),
+    onWritten: (o) => {
+      ctx.metrics.backupToS3Records.labels(name).inc(o.records);
+      ctx.metrics.backupToS3Bytes.labels(name).inc(o.bytes);
+    },
   });
 }
 

@@ -9,6 +9,31 @@ export interface EncodedBatch {
   bytes: number;
 }
 
+/**
+ * A record read from a Kinesis data stream source: where it was stored, and its place in its KPL
+ * aggregate (0 for a plain record). Transforms build the Lambda event's `kinesisRecordMetadata` from it.
+ */
+export type KinesisSourcedRecord = LogRecord & { kinesisSource?: { shardId: string; subsequenceNumber: number } };
+
+/**
+ * What `encode` may be told besides the records. When a transform ran first (see
+ * `TransformingDestination`), `records` are its output and `transformed` says where each came
+ * from: the original records (for source backups and error documents, which carry the
+ * untransformed bytes) and the partition keys the transform gave each record.
+ */
+export interface EncodeOptions {
+  /** Aborted when the pipeline stops: long work (a Lambda invocation) gives up. */
+  signal?: AbortSignal;
+  transformed?: {
+    /** The batch as read from the log, before any processor ran. */
+    sources: readonly LogRecord[];
+    /** Per output record, the index in `sources` of the record it came from. */
+    origin: readonly number[];
+    /** Per output record, its partition keys (dynamic partitioning), when the transform gave any. */
+    partitionKeys: readonly ({ query?: Record<string, string>; lambda?: Record<string, string> } | undefined)[];
+  };
+}
+
 /** A batch as cut from the log: contiguous per shard, identified by what it contains. */
 export interface CutBatch {
   id: string;
@@ -48,7 +73,7 @@ export interface Destination {
    * Turn a batch's records into what is sent (framed, compressed), once per batch: retries reuse
    * it, and the per-record objects can be released while the batch is in flight.
    */
-  encode(target: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch>;
+  encode(target: Record<string, unknown>, records: LogRecord[], opts?: EncodeOptions): Promise<EncodedBatch>;
   deliver(target: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void | DeliveryReceipt>;
   /** Write buffered backups now and wait for them (the pipeline drains on SIGTERM). */
   flush?(): Promise<void>;

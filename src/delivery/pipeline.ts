@@ -39,7 +39,7 @@ export interface PipelineOptions {
    * The records one stored record stands for (default: itself). A Kinesis source expands
    * KPL-aggregated records into their user records; all of one stored record go into one batch.
    */
-  expand?: (record: LogRecord) => LogRecord[];
+  expand?: (record: LogRecord, shardId: string) => LogRecord[];
   /** Aborted when the log goes away under the pipeline (its Kinesis stream was deleted): reading stops. */
   sourceGone?: AbortSignal;
   /** Shard leases (default: a private in-process store) and this pipeline's owner id in it. */
@@ -247,7 +247,7 @@ export class DeliveryPipeline {
         const expand = this.opts.expand;
         for (const record of records) {
           if (expand) {
-            await this.addExpanded(shardId, record, expand(record));
+            await this.addExpanded(shardId, record, expand(record, shardId));
             continue;
           }
           const size = record.data.length;
@@ -433,7 +433,7 @@ export class DeliveryPipeline {
       if (signal.aborted) throw new Error('delivery stopped before the batch was delivered');
       try {
         if (!encoded) {
-          encoded = await this.opts.destination.encode(batch.target, records!);
+          encoded = await this.opts.destination.encode(batch.target, records!, { signal });
           records = null; // the encoded body is all retries need
         }
         return await this.opts.destination.deliver(batch.target, encoded, signal);
@@ -461,7 +461,7 @@ export class DeliveryPipeline {
         if (recs.length === 0) break;
         for (const r of recs) {
           if (r.position > range.last) break;
-          if (expand) out.push(...expand(r));
+          if (expand) out.push(...expand(r, range.shardId));
           else out.push(r);
         }
         pos = recs[recs.length - 1].position + 1;

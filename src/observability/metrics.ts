@@ -30,6 +30,10 @@ export class Metrics {
   readonly deliveryToS3Attempts = this.counter('DeliveryToS3_Attempts', 'S3 put attempts (a retry counts again).');
   readonly deliveryToS3Success = this.gauge('DeliveryToS3_Success', 'Successful S3 puts divided by attempted S3 puts since start (1 when nothing was attempted).');
   readonly deliveryToS3DataFreshness = this.gauge('DeliveryToS3_DataFreshness', 'Age in seconds of the oldest record not yet delivered to S3.');
+  readonly succeedConversionRecords = this.counter('SucceedConversion_Records', 'Records converted to Parquet (record format conversion).');
+  readonly succeedConversionBytes = this.counter('SucceedConversion_Bytes', 'Bytes of the records converted to Parquet (before conversion).');
+  readonly failedConversionRecords = this.counter('FailedConversion_Records', 'Records that did not fit the table, written to format-conversion-failed.');
+  readonly failedConversionBytes = this.counter('FailedConversion_Bytes', 'Bytes of the records written to format-conversion-failed.');
   readonly recordsExpired = this.counter('RecordsExpired', 'Records dropped because they left the retention period before delivery (Hydrant-specific).');
   readonly backupToS3Records = this.counter('BackupToS3_Records', 'Source records written to the S3 backup (S3BackupMode Enabled / All*).');
   readonly backupToS3Bytes = this.counter('BackupToS3_Bytes', 'Source record bytes written to the S3 backup (before compression).');
@@ -40,6 +44,14 @@ export class Metrics {
   readonly deliveryFailedRecords = this.counter('DeliveryFailedRecords', 'Records the destination did not take after the retry duration (or rejected), handed to the S3 backup (Hydrant-specific).');
   readonly backupWriteFailures = this.counter('BackupWriteFailures', 'Failed writes to the S3 backup; delivery pauses until the write succeeds (Hydrant-specific).');
   readonly deliveryPausedForBackup = this.gauge('DeliveryPausedForBackup', '1 while delivery is paused because writing the S3 backup fails, else 0 (Hydrant-specific).');
+  readonly executeProcessingDuration = this.gauge('ExecuteProcessing_Duration', 'Milliseconds the last transform (Lambda) invocation took.');
+  readonly executeProcessingSuccess = this.gauge('ExecuteProcessing_Success', 'Successful transform invocations divided by all invocations since start.');
+  readonly succeedProcessingRecords = this.counter('SucceedProcessing_Records', 'Records processed successfully by the transform (Ok and Dropped).');
+  readonly succeedProcessingBytes = this.counter('SucceedProcessing_Bytes', 'Bytes of records processed successfully by the transform (their output).');
+  readonly failedProcessingRecords = this.counter('FailedProcessing_Records', 'Records the transform failed, written to the error prefix (Hydrant-specific).');
+  readonly activePartitionsLimit = this.gauge('ActivePartitionsLimit', 'The active-partition limit of dynamic partitioning.');
+  readonly partitionCount = this.gauge('PartitionCount', 'Partitions in the last batch cut with dynamic partitioning.');
+  readonly partitionCountExceeded = this.gauge('PartitionCountExceeded', '1 if the last batch had more partitions than the limit, else 0.');
   private readonly destinations = new Map<string, DestinationMetrics>();
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

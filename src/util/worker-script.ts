@@ -1,13 +1,15 @@
 /**
  * Where a worker thread's entry script is. Workers run JavaScript, so a module running from the
- * compiled tree (`dist/`) starts the sibling `.js` file; a module running from its TypeScript
- * source (the test runner transpiles on the fly, workers cannot) starts the compiled copy of the
- * same file under `dist/` — `npm test` builds before it runs the tests.
+ * compiled tree (`dist/`) starts the sibling `.js` file. A module running from its TypeScript
+ * source (the test runner transpiles the main thread on the fly; worker threads cannot) starts a
+ * small bootstrap that registers `ts-worker-hooks.mjs` — which transpiles the worker's `.ts`
+ * modules as they are imported — and then imports the worker's own `.ts` source. So tests run
+ * the workers from the same sources as everything else, with no build step and no stale `dist/`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const PROJECT_ROOT = new URL('../../', import.meta.url);
+const HOOKS = new URL('./ts-worker-hooks.mjs', import.meta.url);
 
 /**
  * `relative` is the worker's file name next to the calling module, with a `.js` extension
@@ -16,9 +18,9 @@ const PROJECT_ROOT = new URL('../../', import.meta.url);
 export function workerScript(metaUrl: string, relative: string): URL {
   const url = new URL(relative, metaUrl);
   if (!metaUrl.endsWith('.ts')) return url;
-  const compiled = new URL(`dist/${url.href.slice(PROJECT_ROOT.href.length)}`, PROJECT_ROOT);
-  if (!existsSync(fileURLToPath(compiled))) {
-    throw new Error(`worker script ${fileURLToPath(compiled)} is missing: run \`npm run build\` first`);
-  }
-  return compiled;
+  const source = new URL(url.href.replace(/\.js$/, '.ts'));
+  if (!existsSync(fileURLToPath(source))) throw new Error(`worker script ${fileURLToPath(source)} is missing`);
+  if (!existsSync(fileURLToPath(HOOKS))) throw new Error(`worker loader hooks ${fileURLToPath(HOOKS)} are missing`);
+  const bootstrap = `import { register } from 'node:module';\nregister(${JSON.stringify(HOOKS.href)});\nawait import(${JSON.stringify(source.href)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }

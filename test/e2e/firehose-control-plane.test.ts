@@ -88,15 +88,15 @@ describe('Firehose control plane', () => {
 
   it('refuses what it does not support instead of ignoring it', async () => {
     const lambda = await errorOf(client.send(new CreateDeliveryStreamCommand({
-      DeliveryStreamName: 'xf', ExtendedS3DestinationConfiguration: s3cfg('b', { ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [{ ParameterName: 'LambdaArn', ParameterValue: 'arn:aws:lambda:us-east-1:123456789012:function:f' }] }] } }),
+      DeliveryStreamName: 'xf', ExtendedS3DestinationConfiguration: s3cfg('b', { ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [{ ParameterName: 'LambdaArn', ParameterValue: 'arn:aws:lambda:us-east-1:123456789012:function:f' }, { ParameterName: 'NumberOfRetries', ParameterValue: 'lots' }] }] } }),
     })));
     expect(lambda.name).toBe('InvalidArgumentException');
-    expect(lambda.message).toContain('ProcessingConfiguration');
+    expect(lambda.message).toContain('ProcessingConfiguration.Processors[0] (Lambda): NumberOfRetries');
     const arn = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xa', ExtendedS3DestinationConfiguration: s3cfg('b', { BucketARN: 'arn:AWS:s3:::b' }) })));
     expect(arn.name).toBe('InvalidArgumentException');
     expect(arn.message).toContain('BucketARN');
-    const zip = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xz', ExtendedS3DestinationConfiguration: s3cfg('b', { CompressionFormat: 'ZIP' }) })));
-    expect(zip.name).toBe('InvalidArgumentException');
+    const lz4 = await errorOf(client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'xz', ExtendedS3DestinationConfiguration: s3cfg('b', { CompressionFormat: 'LZ4' as 'ZIP' }) })));
+    expect(lz4.name).toBe('ValidationException');
     expect((await client.send(new ListDeliveryStreamsCommand({}))).DeliveryStreamNames).not.toContain('xf');
   });
 

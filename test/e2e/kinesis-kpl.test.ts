@@ -4,29 +4,15 @@ import {
   CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordsCommand,
   type KinesisClient, type _Record,
 } from '@aws-sdk/client-kinesis';
-import { aggregate, deaggregateSync } from 'aws-kinesis-agg';
+import { deaggregateSync } from 'aws-kinesis-agg';
+import { aggregateAll, type UserRecord } from '../helpers/kpl.js';
 import { kinesisClient, startTestHydrant, waitFor } from '../helpers/hydrant.js';
 
-/** A user record as the KPL (and `aws-kinesis-agg`) takes it. */
-interface UserRecord { partitionKey: string; explicitHashKey?: string; data: Buffer }
-/** An aggregated Kinesis record as `aggregate` hands it over (the hash key only when one was given). */
-interface EncodedRecord { partitionKey: string; ExplicitHashKey?: string; data: Buffer }
 /** What `deaggregateSync` emits for a record in the SDK v3 shape (Data back as base64). */
 interface DeaggregatedRecord { PartitionKey: string; ExplicitPartitionKey?: string; SequenceNumber: string; SubSequenceNumber?: number; Data: string }
 
 const HALF = 1n << 127n;
 const MAGIC = Buffer.from('f3899ac2', 'hex');
-
-/** KPL aggregation of `records`, in order, into as many ≤ 1 MiB Kinesis records as needed. */
-function aggregateAll(records: UserRecord[]): Promise<EncodedRecord[]> {
-  return new Promise((resolve, reject) => {
-    const out: EncodedRecord[] = [];
-    aggregate(records, (encoded: EncodedRecord, done: () => void) => {
-      out.push(encoded);
-      done();
-    }, () => resolve(out), (err: Error) => reject(err));
-  });
-}
 
 function deaggregate(r: _Record): DeaggregatedRecord[] {
   let users: DeaggregatedRecord[] = [];

@@ -8,7 +8,7 @@ import { writeUntilDone, type BackupHealth } from '../../backup/write-retry.js';
 import type { BackoffPolicy } from '../../util/backoff.js';
 import type { Clock } from '../../util/clock.js';
 import type { BatchLimits } from '../buffer/batcher.js';
-import type { CutBatch, DeliveryReceipt, Destination, EncodedBatch } from '../destination.js';
+import type { CutBatch, DeliveryReceipt, Destination, EncodedBatch, EncodeOptions } from '../destination.js';
 import { DeliveryDriver, type DriverResult } from '../driver/delivery-driver.js';
 import { driverMetrics } from '../driver/driver-metrics.js';
 import type { RetryBudget } from '../driver/retry-budget.js';
@@ -121,10 +121,12 @@ export class RedshiftDestination implements Destination {
     return target as unknown as Record<string, unknown>;
   }
 
-  async encode(raw: Record<string, unknown>, records: LogRecord[]): Promise<EncodedBatch> {
+  async encode(raw: Record<string, unknown>, records: LogRecord[], opts?: EncodeOptions): Promise<EncodedBatch> {
     const t = raw as unknown as RedshiftTarget;
     const { body, bytes } = await objectBody(t.object.compression, records);
-    const source = this.opts.current().config.S3BackupMode === 'Enabled' ? records.map((r) => ({ data: r.data, arrivedAt: r.arrivedAt })) : undefined;
+    // The source backup holds the records as they arrived, before any transform.
+    const sources = opts?.transformed?.sources ?? records;
+    const source = this.opts.current().config.S3BackupMode === 'Enabled' ? sources.map((r) => ({ data: r.data, arrivedAt: r.arrivedAt })) : undefined;
     const out: RedshiftBody = { object: body, source };
     return { body: out, records: records.length, bytes };
   }

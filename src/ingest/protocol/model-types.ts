@@ -27,6 +27,8 @@ export interface ModelShape {
   order?: string[];
   /** AWS-observed order in which an enum's value set is printed. */
   enumOrder?: string[];
+  /** Enum values Hydrant accepts beyond AWS's (Hydrant extensions, e.g. CompressionFormat ZSTD); included in `enum`. */
+  hydrantExtension?: string[];
 }
 
 export interface ModelOperation {

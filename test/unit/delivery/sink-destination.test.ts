@@ -15,6 +15,12 @@ import { SdkObjectStore } from '../../../sinks/s3/sdk-store.js';
 import type { ObjectStore, PutObjectInput } from '../../../sinks/s3/object-store.js';
 import { startS3Server, TEST_CREDENTIALS, type S3TestServer } from '../../helpers/s3-server.js';
 import { tempDir, waitFor } from '../../helpers/util.js';
+import { fakeScheduler } from '../../helpers/fake-scheduler.js';
+import { BACKUP_S3, TEST_SOURCE_ARN } from '../../helpers/sink.js';
+import { startSplunkHec } from '../../doubles/splunk-hec.js';
+import { createSplunkSink, resolveSplunkConfig } from '../../../sinks/splunk/index.js';
+
+const HEC_TOKEN = '11111111-2222-4333-8444-555555555555';
 
 const logger = pino({ level: 'silent' });
 
@@ -73,12 +79,13 @@ describe('SinkDestination: any Sink behind the driver, with the S3 backup', () =
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(opts: { backupAll: boolean; flaky?: FlakyStore; interval?: number }) {
+  async function setup(opts: { backupAll: boolean; flaky?: FlakyStore; interval?: number; sink?: Sink; errorOutputType?: string }) {
     const dir = (await tempDir('sink-dest')).path;
     const stream = await LogStream.create({ dir: join(dir, 'log'), fsync: false }, { name: 'logs', shardCount: 2, retentionHours: 24 });
     const journal = await CheckpointJournal.open(join(dir, 'delivery'));
     const metrics = new Metrics({ defaultMetrics: false });
-    const sink = new ScriptedSink();
+    const scripted = new ScriptedSink();
+    const sink = opts.sink ?? scripted;
     const objects = opts.flaky ?? store;
     const prefix = `t-${Math.random().toString(36).slice(2)}/`;
     const backup = new S3Backup({
@@ -93,7 +100,7 @@ describe('SinkDestination: any Sink behind the driver, with the S3 backup', () =
       streamName: 'logs', kind: 'test-sink', sink, metricName: 'AmazonOpenSearchService',
       limits: () => ({ maxBytes: 1e6, intervalMs: 0 }),
       retry: { durationMs: () => 300, window: 'from-first-attempt', backoff: { baseMs: 5, capMs: 20 } },
-      budget: new RetryBudget(), errorOutputType: 'AmazonOpenSearchService-failed', backupAll: () => opts.backupAll,
+      budget: new RetryBudget(), errorOutputType: opts.errorOutputType ?? 'AmazonOpenSearchService-failed', backupAll: () => opts.backupAll,
       backup, metrics, logger,
     });
     const pipeline = new DeliveryPipeline({ name: 'logs', incarnation: 'inc', stream, journal, destination, logger, retentionMs: () => 86_400_000 });
@@ -102,7 +109,7 @@ describe('SinkDestination: any Sink behind the driver, with the S3 backup', () =
       await stream.close();
     });
     await pipeline.start();
-    return { stream, journal, sink, metrics, prefix, pipeline };
+    return { stream, journal, sink: scripted, metrics, prefix, pipeline };
   }
 
   it('retries the retryable records, backs up rejected and exhausted ones in the failed-record format, and commits', async () => {
@@ -133,6 +140,31 @@ describe('SinkDestination: any Sink behind the driver, with the S3 backup', () =
     expect(text).toMatch(/DeliveryFailedRecords\{DeliveryStreamName="logs"\} 2/);
     // Record ids: the batch identity and the record's place in the batch.
     expect(byData['dead-4'].esDocumentId).toMatch(/^[0-9a-f]{32}\.\d+$/);
+  });
+
+  it('Splunk: a batch whose indexer ack never comes is re-sent after the ack timeout, then backed up as Splunk.AckTimeout', async () => {
+    const hec = await startSplunkHec({ [HEC_TOKEN]: { ack: true } });
+    cleanups.push(() => hec.stop());
+    hec.ackMode('withhold');
+    const scheduler = fakeScheduler();
+    const splunk = createSplunkSink(resolveSplunkConfig({
+      HECEndpoint: hec.url, HECEndpointType: 'Raw', HECToken: HEC_TOKEN, HECAcknowledgmentTimeoutInSeconds: 180, S3Configuration: BACKUP_S3,
+    }), { deliveryStreamName: 'logs', deliveryStreamArn: TEST_SOURCE_ARN }, { scheduler, ackPollIntervalMs: 10_000 });
+    const { stream, journal, prefix } = await setup({ backupAll: false, sink: splunk, errorOutputType: 'splunk-failed' });
+    await stream.append(stream.meta.shards[0].shardId, ['e1\n', 'e2\n'].map((t) => ({ partitionKey: '', data: Buffer.from(t) })));
+    const keys = await waitFor(async () => {
+      const k = await s3.listKeys('backup', `${prefix}splunk-failed/`);
+      return k.length >= 1 && journal.pending().length === 0 ? k : undefined;
+    });
+    const docs = (await Promise.all(keys.map((k) => s3.getObject('backup', k)))).flatMap((b) => b.toString().trim().split('\n').map((l) => JSON.parse(l)));
+    expect(docs.map((d) => Buffer.from(d.rawData, 'base64').toString()).sort()).toEqual(['e1\n', 'e2\n']);
+    for (const d of docs) expect(d).toMatchObject({ errorCode: 'Splunk.AckTimeout', errorMessage: expect.stringContaining('acknowledgement timeout') });
+    // Sent at least twice (each attempt waited out the 180 s timeout on the scheduler's clock), never indexed.
+    expect(new Set(hec.events.map((e) => e.ackId)).size).toBeGreaterThanOrEqual(2);
+    expect(docs[0].attemptsMade).toBe(new Set(hec.events.map((e) => e.ackId)).size);
+    expect(scheduler.advanced()).toBeGreaterThanOrEqual(2 * 180_000);
+    expect(hec.indexed()).toEqual([]);
+    expect(journal.committed(stream.meta.shards[0].shardId)).toBe(2);
   });
 
   it('with "all" backup every record is also in S3 as it is; a failing backup pauses the checkpoint until it succeeds', async () => {

@@ -11,43 +11,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { closeCodecWorkers, compress } from '../../../sinks/s3/compress.js';
 import { contentEncodingFor, extensionFor, type CompressionFormat } from '../../../sinks/s3/compression-format.js';
+import { pythonSnappy } from '../../helpers/decoders.js';
 
 const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
 
 async function decode(cmd: string, args: string[], file: string): Promise<Buffer> {
   const { stdout } = await run(cmd, [...args, file], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
-  return stdout;
-}
-
-/**
- * python-snappy's stream decoders over `file`. Debian's build of its C CRC-32C helper fails on
- * Python 3.11 (PY_SSIZE_T_CLEAN), so the framing check computes CRC-32C with a table in Python
- * instead; frame parsing and Snappy decompression are python-snappy's and libsnappy's.
- */
-const PY_DECODE = `
-import sys, snappy.snappy as s
-T = []
-for i in range(256):
-    c = i
-    for _ in range(8):
-        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-    T.append(c)
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = T[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-s._crc32c = crc32c
-with open(sys.argv[2], 'rb') as f:
-    if sys.argv[1] == 'framing':
-        s.stream_decompress(f, sys.stdout.buffer)
-    else:
-        import snappy.hadoop_snappy as h
-        h.stream_decompress(f, sys.stdout.buffer)
-`;
-async function pythonSnappy(format: string, file: string): Promise<Buffer> {
-  const { stdout } = await run(PYTHON, ['-c', PY_DECODE, format, file], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
   return stdout;
 }
 
