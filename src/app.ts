@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AwsError } from './core/aws-error.js';
+import { AwsError, logUnavailable } from './core/aws-error.js';
+import { LogUnavailableError } from './stream/log/backend.js';
 import type { HydrantConfig } from './config/config.js';
 import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { awsJsonHandler, errorResponse, type Authenticator } from './ingest/aws-json/dispatch.js';
@@ -19,6 +20,9 @@ import { createObjectStore } from '../sinks/s3/object-store.js';
 import { createSecretResolver } from './config/secrets.js';
 import type { CreateDeliveryStreamInput } from './delivery/validate-create.js';
 import { restRoutes } from './ingest/rest/routes.js';
+import { RedisBackend } from './stream/redis/backend.js';
+import type { NodeRegistry } from './stream/redis/node-registry.js';
+import { randomUUID } from 'node:crypto';
 import { firehoseHttpRoutes } from './ingest/firehose-http/index.js';
 import { TransformServices } from './delivery/transform/index.js';
 
@@ -57,6 +61,23 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
   });
   logger.info({ objects: objectStore.description }, `S3 destinations write to ${objectStore.description}`);
 
+  // The Redis backend: every node of the deployment shares streams, catalogs, journals and leases.
+  let redis: RedisBackend | undefined;
+  let nodes: NodeRegistry | undefined;
+  const rc = config.redis ?? {};
+  const leaseTtlMs = rc.leaseTtlMs ?? 10_000;
+  if (config.backend === 'redis') {
+    redis = await RedisBackend.connect({ url: rc.url, keyPrefix: rc.keyPrefix, commandTimeoutMs: rc.commandTimeoutMs, waitAof: rc.waitAof, now: opts.now });
+    nodes = redis.nodeRegistry(`node-${randomUUID()}`, leaseTtlMs);
+    await nodes.start((err) => logger.warn({ err }, 'node heartbeat failed; retrying'));
+    logger.info({ redis: (rc.url ?? 'redis://127.0.0.1:6379').replace(/\/\/[^@/]*@/, '//***@'), keyPrefix: redis.keys.prefix, node: nodes.nodeId, leaseTtlMs },
+      'Redis backend: streams, catalogs, checkpoints and leases are shared with every node of this key prefix');
+  }
+  const closeRedis = async () => {
+    await nodes?.leave().catch(() => undefined);
+    await redis?.close();
+  };
+
   const kc = config.kinesis ?? {};
   const consumers = await ConsumerRegistry.open({
     dir: resolve(dataDir, 'kinesis', 'efo'),
@@ -81,6 +102,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     iteratorTtlMs: kc.iteratorTtlMs,
     onDemand: kc.onDemand,
     consumers,
+    redis,
+    catalogSyncMs: rc.catalogSyncMs,
   });
 
   const transforms = new TransformServices({ ...config.transforms, functionsDir: config.functionsDir, functions: config.functions }, {
@@ -111,6 +134,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     pluginBaseDir: config.pluginBaseDir,
     opensearchDomains: config.opensearchDomains,
     now: opts.now,
+    redis: redis && nodes ? { backend: redis, nodes, leaseTtlMs, catalogSyncMs: rc.catalogSyncMs } : undefined,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
 
@@ -151,6 +175,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     tls,
     onError: (err) => {
       logger.error({ err }, 'request failed');
+      if (LogUnavailableError.isInstance(err)) return errorResponse(logUnavailable(), 'none');
       return errorResponse(AwsError.isInstance(err) ? err : new AwsError('InternalFailure', '', 500), 'none');
     },
     notFound: (method, path) => ({
@@ -181,6 +206,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
         await transforms.close();
         await kinesisStreams.close();
         await consumers.close();
+        await closeRedis();
         objectStore.close();
         return ok;
       })();
@@ -193,6 +219,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
         await transforms.close();
         await kinesisStreams.close();
         await consumers.close();
+        await closeRedis();
         objectStore.close();
         return false;
       })();

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { configFromEnv, loadConfigFile, type HydrantConfig } from '../config/config.js';
+import { configFromEnv, loadConfigFile, parseBackend, type HydrantConfig } from '../config/config.js';
 import { startHydrant } from '../app.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -18,6 +18,11 @@ Options:
   --tls-cert <file>   PEM certificate: serve HTTPS (h2 + http/1.1 by ALPN)
   --tls-key <file>    PEM private key for --tls-cert
   --log-level <lvl>   trace, debug, info, warn, error (default info)
+  --backend <kind>    embedded (default: files in --data-dir, one node) or redis
+                      (streams, catalogs, checkpoints and leases shared by every node)
+  --redis-url <url>   Redis of the redis backend (default redis://127.0.0.1:6379)
+  --redis-key-prefix <p>  prefix of every key this deployment writes (default hydrant)
+  --lease-ttl-ms <n>  shard lease lifetime: a dead node's shards move after this (default 10000)
   -h, --help          show this help
   -v, --version       show the version
 `;
@@ -40,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'log-level': { type: 'string' },
+      backend: { type: 'string' },
+      'redis-url': { type: 'string' },
+      'redis-key-prefix': { type: 'string' },
+      'lease-ttl-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -59,6 +68,17 @@ async function main(argv: string[]): Promise<number> {
   if (values.host !== undefined) config.host = values.host;
   if (values['data-dir'] !== undefined) config.dataDir = values['data-dir'];
   if (values['log-level'] !== undefined) config.logLevel = values['log-level'];
+  if (values.backend !== undefined) config.backend = parseBackend(values.backend);
+  if (values['redis-url'] !== undefined) config.redis = { ...config.redis, url: values['redis-url'] };
+  if (values['redis-key-prefix'] !== undefined) config.redis = { ...config.redis, keyPrefix: values['redis-key-prefix'] };
+  if (values['lease-ttl-ms'] !== undefined) {
+    const ttl = Number(values['lease-ttl-ms']);
+    if (!(Number.isInteger(ttl) && ttl > 0)) throw new Error(`invalid --lease-ttl-ms ${values['lease-ttl-ms']}: a positive number of milliseconds`);
+    config.redis = { ...config.redis, leaseTtlMs: ttl };
+  }
+  if (config.backend === undefined && (values['redis-url'] !== undefined || values['redis-key-prefix'] !== undefined)) {
+    throw new Error('--redis-url and --redis-key-prefix need --backend redis');
+  }
   if (values['functions-dir'] !== undefined) config.functionsDir = values['functions-dir'];
   if (values['tls-cert'] || values['tls-key']) {
     if (!values['tls-cert'] || !values['tls-key']) throw new Error('--tls-cert and --tls-key go together');

@@ -90,6 +90,32 @@ export interface HydrantConfig {
    * `aws glue get-table` prints; relative to the config file's directory).
    */
   transforms?: Omit<TransformsConfig, 'functionsDir' | 'functions'>;
+  /**
+   * Where streams, catalogs, checkpoints and leases live: `embedded` (default: files under
+   * `dataDir`, one node) or `redis` (shared by every node of the deployment; see `redis`).
+   */
+  backend?: 'embedded' | 'redis';
+  /** The Redis backend's settings (used with `backend: "redis"`). */
+  redis?: RedisConfig;
+}
+
+/** Settings of `backend: "redis"`. */
+export interface RedisConfig {
+  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` (default redis://127.0.0.1:6379). */
+  url?: string;
+  /** Prefix of every key this deployment writes; deployments with different prefixes share one Redis (default `hydrant`). */
+  keyPrefix?: string;
+  /** How long a shard lease (and a node heartbeat) lasts without renewal: a dead node's shards move after this (default 10,000 ms). */
+  leaseTtlMs?: number;
+  /** How long one Redis command may take before ingest answers ServiceUnavailableException (default 5,000 ms). */
+  commandTimeoutMs?: number;
+  /** How often each node re-reads the stream catalogs for streams created, changed or deleted on other nodes (default 1,000 ms). */
+  catalogSyncMs?: number;
+  /**
+   * Acknowledge an append only once WAITAOF confirms it is fsynced (Redis 7.2+): `local` 1 = this
+   * server's AOF, `replicas` = how many replicas' AOFs. Default off (the server's appendfsync decides).
+   */
+  waitAof?: { local: 0 | 1; replicas: number; timeoutMs?: number };
 }
 
 /** Retry behaviour of the delivery driver and Redshift loads. */
@@ -183,6 +209,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv): HydrantConfig {
   if (env.HYDRANT_FSYNC) out.fsync = env.HYDRANT_FSYNC !== 'false' && env.HYDRANT_FSYNC !== '0';
   if (env.HYDRANT_CREATE_DELAY_MS) out.createDelayMs = Number(env.HYDRANT_CREATE_DELAY_MS);
   if (env.HYDRANT_FIREHOSE_ACCESS_KEYS) out.firehoseHttp = { accessKeys: env.HYDRANT_FIREHOSE_ACCESS_KEYS.split(',').filter(Boolean) };
+  if (env.HYDRANT_BACKEND) out.backend = parseBackend(env.HYDRANT_BACKEND);
+  if (env.HYDRANT_REDIS_URL || env.HYDRANT_REDIS_KEY_PREFIX || env.HYDRANT_LEASE_TTL_MS) {
+    out.redis = {
+      ...(env.HYDRANT_REDIS_URL ? { url: env.HYDRANT_REDIS_URL } : {}),
+      ...(env.HYDRANT_REDIS_KEY_PREFIX ? { keyPrefix: env.HYDRANT_REDIS_KEY_PREFIX } : {}),
+      ...(env.HYDRANT_LEASE_TTL_MS ? { leaseTtlMs: Number(env.HYDRANT_LEASE_TTL_MS) } : {}),
+    };
+  }
   if (env.HYDRANT_KINESIS_SHARD_LIMITS === 'off') out.kinesis = { ...out.kinesis, shardLimits: false };
   return out;
+}
+
+/** `embedded` or `redis`; anything else is a configuration error naming the choices. */
+export function parseBackend(value: string): 'embedded' | 'redis' {
+  if (value === 'embedded' || value === 'redis') return value;
+  throw new Error(`unknown backend ${JSON.stringify(value)}: use embedded or redis`);
 }

@@ -38,3 +38,9 @@ export const resourceNotFound = (message: string) => new AwsError('ResourceNotFo
 export const resourceInUse = (message: string) => new AwsError('ResourceInUseException', message);
 export const limitExceeded = (message: string) => new AwsError('LimitExceededException', message);
 export const serviceUnavailable = (message: string) => new AwsError('ServiceUnavailableException', message, 500);
+
+/**
+ * The log (the Redis backend) could not be reached: nothing of the request was stored. 503 with
+ * a Retry-After, so producers back off and send the same records again.
+ */
+export const logUnavailable = () => new AwsError('ServiceUnavailableException', 'The records could not be stored: the storage backend is unavailable. Nothing was stored; retry the request.', 503);

@@ -2,7 +2,8 @@ import { randomUUID, createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { AwsError, invalidArgument, limitExceeded, resourceInUse, resourceNotFound, serviceUnavailable } from '../core/aws-error.js';
+import { LogUnavailableError } from '../stream/log/backend.js';
+import { AwsError, logUnavailable, invalidArgument, limitExceeded, resourceInUse, resourceNotFound, serviceUnavailable } from '../core/aws-error.js';
 import type { AppendEntry } from '../core/record.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -13,7 +14,13 @@ import { InProcessLeaseStore } from '../stream/consumer/lease.js';
 import type { KinesisStream } from '../stream/registry/kinesis-stream.js';
 import type { KinesisStreams } from '../stream/registry/kinesis-streams.js';
 import { DeliveryStreamCatalog, destinationType, type DeliveryStreamDefinition, type DestinationDefinition, type KinesisSourceDefinition, type Tag } from './catalog.js';
-import { CheckpointJournal } from './checkpoint/journal.js';
+import { CheckpointJournal, type DeliveryJournal } from './checkpoint/journal.js';
+import { RedisDeliveryJournal } from './checkpoint/redis-journal.js';
+import type { RedisBackend } from '../stream/redis/backend.js';
+import { RedisCatalog } from '../stream/redis/catalog.js';
+import { RedisLeaseBalancer } from '../stream/redis/lease-balancer.js';
+import type { NodeRegistry } from '../stream/redis/node-registry.js';
+import type { LeaseStore } from '../stream/consumer/lease.js';
 import { describeDeliveryStream } from './describe.js';
 import { mergeS3Update, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
@@ -64,6 +71,19 @@ export interface DeliveryStreamsOptions {
   /** `DomainARN` → cluster URL of OpenSearch domains named by ARN. */
   opensearchDomains?: Record<string, string>;
   now?: () => number;
+  /** The Redis backend: definitions, backing logs, journals and leases shared by every node. */
+  redis?: SharedDelivery;
+}
+
+/** How delivery streams are shared between the nodes of a Redis deployment. */
+export interface SharedDelivery {
+  backend: RedisBackend;
+  /** This node in the deployment (its heartbeat; its id is the lease owner). */
+  nodes: NodeRegistry;
+  /** Shard lease lifetime; leases are renewed every third of it. */
+  leaseTtlMs: number;
+  /** How often the catalog is re-read for other nodes' changes (default 1,000 ms). */
+  catalogSyncMs?: number;
 }
 
 /** What a put stored: record ids of the stored prefix, in input order; the rest were throttled. */
@@ -84,7 +104,9 @@ interface Live {
   nextShard: number;
   recordIdPrefixes: string[];
   limiter?: DirectPutLimiter;
-  journal: CheckpointJournal;
+  journal: DeliveryJournal;
+  /** Redis backend: the pipeline's lease store (deleted with the stream). */
+  leases?: { destroy(): Promise<void> };
 }
 
 const DESTINATION_ID = 'destinationId-000000000001';
@@ -111,18 +133,21 @@ function kinesisReading(src: KinesisSourceDefinition, source: KinesisStream): Pa
  */
 export class DeliveryStreams {
   private readonly live = new Map<string, Live>();
-  private readonly catalog: DeliveryStreamCatalog;
+  private readonly catalog: DeliveryStreamCatalog | SharedCatalog;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private retentionTimer: NodeJS.Timeout | undefined;
   /** Shard leases of every pipeline of this node (each pipeline keys them by its incarnation). */
   private readonly leases = new InProcessLeaseStore();
-  private readonly leaseOwner = `hydrant-${randomUUID()}`;
+  private readonly leaseOwner: string;
   private readonly secrets: SecretResolver;
   /** One loader for every Redshift destination of the node. */
   private readonly redshiftLoader: RedshiftLoader;
 
   private constructor(private readonly opts: DeliveryStreamsOptions) {
-    this.catalog = DeliveryStreamCatalog.open(opts.dataDir);
+    this.catalog = opts.redis ? new SharedCatalog(opts.redis.backend) : DeliveryStreamCatalog.open(opts.dataDir);
+    this.leaseOwner = opts.redis?.nodes.nodeId ?? `hydrant-${randomUUID()}`;
     this.now = opts.now ?? Date.now;
     this.secrets = opts.secrets ?? createSecretResolver();
     this.redshiftLoader = new RedshiftLoader({ store: opts.objectStore, bookkeepingTable: opts.delivery?.redshift?.bookkeepingTable ?? 'hydrant_loaded_manifests' });
@@ -130,7 +155,12 @@ export class DeliveryStreams {
 
   static async open(opts: DeliveryStreamsOptions): Promise<DeliveryStreams> {
     const ds = new DeliveryStreams(opts);
-    for (const def of await ds.catalog.loadAll()) {
+    if (opts.redis) {
+      await ds.syncCatalog();
+      ds.syncTimer = setInterval(() => void ds.sync(), opts.redis.catalogSyncMs ?? 1_000);
+      ds.syncTimer.unref();
+    }
+    for (const def of opts.redis ? [] : await ds.catalog.loadAll()) {
       if (def.status === 'DELETING') {
         await ds.purge(def.name);
         continue;
@@ -141,6 +171,63 @@ export class DeliveryStreams {
     ds.retentionTimer = setInterval(() => void ds.applyRetention(), 10_000);
     ds.retentionTimer.unref();
     return ds;
+  }
+
+  /** One catalog pass at a time; a failed pass is retried at the next tick. */
+  private sync(): Promise<void> {
+    this.syncing = this.syncing.then(() => this.syncCatalog()).catch((err: unknown) => {
+      this.opts.logger.warn({ err }, 'reading the shared delivery stream catalog failed; retrying');
+    });
+    return this.syncing;
+  }
+
+  /**
+   * Redis backend: take in other nodes' changes to the shared catalog. A new stream starts its
+   * pipeline here too (its shards are shared out by leases); a changed definition replaces the
+   * local one (a new destination type restarts delivery); a stream gone from the catalog stops.
+   */
+  private async syncCatalog(): Promise<void> {
+    const all = await (this.catalog as SharedCatalog).loadAllByName();
+    for (const [name, def] of all) {
+      const local = this.live.get(name);
+      if (local?.placeholder) continue;
+      if (local && local.def.incarnation === def.incarnation && local.def.status === 'DELETING') continue; // our own delete is running
+      if (local && local.def.incarnation === def.incarnation && !local.pipeline && def.kinesisSource && this.kinesisSourceOf(def.kinesisSource)) {
+        // Its source Kinesis stream reached this node's catalog only now.
+        this.live.delete(name);
+        await this.bringUp(def, false);
+        continue;
+      }
+      if (local && local.def.incarnation === def.incarnation) {
+        if (def.status === 'DELETING') {
+          await this.stopLocal(name, local);
+          continue;
+        }
+        if (isDeepStrictEqual(local.def, def)) continue;
+        const typeChanged = destinationType(def.destination) !== destinationType(local.def.destination);
+        local.def = def;
+        if (!local.pipeline) continue;
+        if (!typeChanged) local.pipeline.refreshLimits();
+        else {
+          await local.pipeline.stop();
+          await this.startPipeline(local);
+        }
+        continue;
+      }
+      if (local) await this.stopLocal(name, local);
+      if (def.status === 'DELETING') continue;
+      if (def.status === 'CREATING' && def.createdAt + (this.opts.createDelayMs ?? 0) <= this.now()) def.status = 'ACTIVE';
+      await this.bringUp(def, false);
+    }
+    for (const [name, l] of [...this.live]) if (!l.placeholder && !all.has(name)) await this.stopLocal(name, l);
+  }
+
+  /** Stop this node's part of a stream another node deleted (that node deletes its data). */
+  private async stopLocal(name: string, live: Live): Promise<void> {
+    this.live.delete(name);
+    await live.pipeline?.stop();
+    if (live.stream && !live.def.kinesisSource) await live.stream.close();
+    this.opts.metrics.removeStream(name);
   }
 
   /** What checking a destination needs. */
@@ -156,12 +243,16 @@ export class DeliveryStreams {
     return join(this.opts.dataDir, 'firehose', name);
   }
 
-  private async bringUp(def: DeliveryStreamDefinition, fresh: boolean): Promise<Live> {
+  private async bringUp(def: DeliveryStreamDefinition, fresh: boolean): Promise<Live | undefined> {
     const source = def.kinesisSource && this.kinesisSourceOf(def.kinesisSource);
     if (def.kinesisSource && !source) return this.bringUpWithoutSource(def, def.kinesisSource);
-    const logOpts = { dir: join(this.streamDir(def.name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger };
-    const stream = source ? source.log : (fresh ? undefined : await LogStream.open(logOpts))
-      ?? await LogStream.create(logOpts, { name: def.name, shardCount: def.shardCount, retentionHours: this.opts.retentionHours ?? 24 });
+    // Redis backend: the backing log is named by the incarnation, so a stream created again under its name starts empty.
+    const storage = this.opts.redis?.backend.streamStorage(`firehose/${def.name}/${def.incarnation}`);
+    const logOpts = { dir: join(this.streamDir(def.name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger, storage };
+    let stream = source ? source.log : fresh ? undefined : await LogStream.open(logOpts);
+    // Another node's stream whose log is not stored yet is picked up at the next catalog pass.
+    if (!stream && !fresh && storage) return undefined;
+    stream ??= await LogStream.create(logOpts, { name: def.name, shardCount: def.shardCount, retentionHours: this.opts.retentionHours ?? 24 });
     const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
     const limits = this.opts.directPutLimits;
     const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
@@ -175,6 +266,17 @@ export class DeliveryStreams {
   private async startPipeline(live: Live, source = live.def.kinesisSource && this.kinesisSourceOf(live.def.kinesisSource), resolvedSink?: ResolvedSinkDestination): Promise<void> {
     const def = live.def;
     const stream = live.stream;
+    const shared = this.opts.redis;
+    let leases: LeaseStore = this.leases;
+    let sharing: Partial<PipelineOptions> = {};
+    if (shared) {
+      // One lease group per delivery stream, balanced over the live nodes.
+      const store = shared.backend.leaseStore(`delivery/${def.incarnation}`, shared.leaseTtlMs);
+      leases = store;
+      live.leases = store;
+      const renewEveryMs = Math.max(1, Math.floor(shared.leaseTtlMs / 3));
+      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes) };
+    }
     const current = () => {
       const l = this.live.get(def.name);
       return l && l.def.incarnation === def.incarnation ? l.def : def;
@@ -216,7 +318,9 @@ export class DeliveryStreams {
       this.opts.logger.error({ err, deliveryStream: def.name }, 'the destination could not be set up: records are kept and delivered once it is fixed');
       return;
     }
-    const journal = await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
+    const journal: DeliveryJournal = shared
+      ? await RedisDeliveryJournal.open(shared.backend, `delivery/${def.incarnation}`)
+      : await CheckpointJournal.open(join(this.streamDir(def.name), 'delivery'));
     const pipeline = new DeliveryPipeline({
       name: def.name,
       incarnation: def.incarnation,
@@ -227,8 +331,9 @@ export class DeliveryStreams {
       retentionMs: () => this.retentionMs,
       now: this.opts.now,
       onExpired: (n) => this.opts.metrics.recordsExpired.labels(def.name).inc(n),
-      leases: this.leases,
+      leases,
       leaseOwner: this.leaseOwner,
+      ...sharing,
       ...(source && def.kinesisSource ? kinesisReading(def.kinesisSource, source) : {}),
     });
     live.pipeline = pipeline;
@@ -290,8 +395,11 @@ export class DeliveryStreams {
     const destination = await checkCreateInput(input, this.checkContext);
     await checkConversionTable(destination.ExtendedS3, this.opts.transforms?.tables);
     const source = checkSource(input);
+    if (this.opts.redis && !this.live.has(name)) await this.sync();
     if (this.live.has(name)) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
     if (this.live.size >= (this.opts.maxStreams ?? 5000)) throw limitExceeded(`You have already consumed your firehose quota of ${this.opts.maxStreams ?? 5000} hoses. Firehose names: ${[...this.live.keys()].slice(0, 10).join(', ')}...`);
+    // A Kinesis stream created on another node may not have reached this node's catalog yet.
+    if (source.type === 'KinesisStreamAsSource' && this.opts.redis) await this.opts.kinesisStreams?.refresh();
     const kinesisSource = source.type === 'KinesisStreamAsSource' ? this.kinesisSourceFor(source.kinesis) : undefined;
     const arn = `arn:aws:firehose:${this.opts.region}:${this.opts.accountId}:deliverystream/${name}`;
     const delay = this.opts.createDelayMs ?? 0;
@@ -314,8 +422,12 @@ export class DeliveryStreams {
     const placeholder = { def, placeholder: true } as Live;
     this.live.set(name, placeholder);
     try {
-      await rm(this.streamDir(name), { recursive: true, force: true });
-      await this.catalog.save(def);
+      if (this.catalog instanceof SharedCatalog) {
+        if (!(await this.catalog.create(def))) throw resourceInUse(`Firehose ${name} under account ${this.opts.accountId} already exists.`);
+      } else {
+        await rm(this.streamDir(name), { recursive: true, force: true });
+        await this.catalog.save(def);
+      }
       await this.bringUp(def, true);
     } catch (err) {
       this.live.delete(name);
@@ -369,14 +481,18 @@ export class DeliveryStreams {
     // Like AWS, buffered data of a deleted stream is discarded.
     await live.pipeline?.stop();
     // A Kinesis source's log belongs to the Kinesis stream.
-    if (!live.def.kinesisSource) await live.stream.close();
+    if (this.opts.redis) {
+      if (!live.def.kinesisSource && live.stream) await live.stream.destroy();
+      if (live.journal instanceof RedisDeliveryJournal) await live.journal.destroy();
+      await live.leases?.destroy();
+    } else if (!live.def.kinesisSource) await live.stream.close();
     await this.purge(name);
     this.live.delete(name);
     this.opts.metrics.removeStream(name);
   }
 
   private async purge(name: string): Promise<void> {
-    await rm(this.streamDir(name), { recursive: true, force: true });
+    if (!this.opts.redis) await rm(this.streamDir(name), { recursive: true, force: true });
     await this.catalog.remove(name);
   }
 
@@ -510,6 +626,7 @@ export class DeliveryStreams {
     } catch (err) {
       // Nothing of the request was stored (the log rolled back): a retryable error, as AWS's throttle is.
       this.opts.logger.error({ err, deliveryStream: name }, 'append to the log failed');
+      if (LogUnavailableError.isInstance(err)) throw logUnavailable();
       throw serviceUnavailable('The records could not be stored durably; retry the request.');
     }
     const prefix = live.recordIdPrefixes[shardIndex];
@@ -541,7 +658,12 @@ export class DeliveryStreams {
       try {
         // A Kinesis source's log is trimmed only by the Kinesis stream's own retention.
         if (!l.stream || !l.journal || l.def.kinesisSource) continue;
-        for (const shard of l.stream.meta.shards) await l.stream.trimBefore(shard.shardId, l.journal.committed(shard.shardId));
+        // Shared: a node trims only the shards it holds (its journal knows their every pending batch).
+        const mine = this.opts.redis ? new Set(l.pipeline?.runningShards() ?? []) : undefined;
+        for (const shard of l.stream.meta.shards) {
+          if (mine && !mine.has(shard.shardId)) continue;
+          await l.stream.trimBefore(shard.shardId, l.journal.committed(shard.shardId));
+        }
         await l.stream.applyRetention(this.now());
       } catch (err) {
         this.opts.logger.warn({ err, deliveryStream: l.def.name }, 'retention pass failed');
@@ -552,6 +674,8 @@ export class DeliveryStreams {
   /** Deliver what is buffered (SIGTERM), then close every log. */
   async drain(timeoutMs: number): Promise<boolean> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    await this.syncing;
     const results = await Promise.all([...this.live.values()].map((l) => l.pipeline?.drain(timeoutMs) ?? true));
     await Promise.all([...this.live.values()].filter((l) => l.stream && !l.def.kinesisSource).map((l) => l.stream.close()));
     return results.every(Boolean);
@@ -560,6 +684,8 @@ export class DeliveryStreams {
   /** Stop at once (tests, fatal errors): nothing more is delivered, the logs are closed. */
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    await this.syncing;
     await Promise.all([...this.live.values()].map((l) => l.pipeline?.stop()));
     await Promise.all([...this.live.values()].filter((l) => l.stream && !l.def.kinesisSource).map((l) => l.stream.close()));
   }
@@ -603,5 +729,35 @@ function requireMembers(where: string, value: object, members: string[]): void {
     if ((value as Record<string, unknown>)[m] === undefined) {
       throw invalidArgument(`${where}.${m} is required when UpdateDestination changes the destination type (the new destination replaces the old one).`);
     }
+  }
+}
+
+/** The delivery stream catalog of the Redis backend: one hash of definitions shared by every node. */
+class SharedCatalog {
+  private readonly hash: RedisCatalog<DeliveryStreamDefinition>;
+
+  constructor(backend: RedisBackend) {
+    this.hash = new RedisCatalog<DeliveryStreamDefinition>(backend, 'delivery-streams');
+  }
+
+  loadAllByName(): Promise<Map<string, DeliveryStreamDefinition>> {
+    return this.hash.loadAll();
+  }
+
+  async loadAll(): Promise<DeliveryStreamDefinition[]> {
+    return [...(await this.hash.loadAll()).values()];
+  }
+
+  /** False when another node created a stream of that name first. */
+  create(def: DeliveryStreamDefinition): Promise<boolean> {
+    return this.hash.create(def.name, def);
+  }
+
+  save(def: DeliveryStreamDefinition): Promise<void> {
+    return this.hash.save(def.name, def);
+  }
+
+  remove(name: string): Promise<void> {
+    return this.hash.remove(name);
   }
 }

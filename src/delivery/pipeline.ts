@@ -8,15 +8,16 @@ import { InProcessLeaseStore, type LeaseStore } from '../stream/consumer/lease.j
 import { isReadToEnd } from '../stream/consumer/lineage.js';
 import { Batcher } from './buffer/batcher.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
-import type { CheckpointJournal, PendingBatch } from './checkpoint/journal.js';
-import type { CutBatch, DeliveryReceipt, Destination, EncodedBatch } from './destination.js';
+import { LeaseLostError, type DeliveryJournal, type PendingBatch } from './checkpoint/journal.js';
+import type { LeaseBalancer } from '../stream/consumer/balance.js';
+import type { DeliveryReceipt, Destination, EncodedBatch } from './destination.js';
 
 export interface PipelineOptions {
   /** Delivery stream name (logs) and an id that differs between incarnations of the same name. */
   name: string;
   incarnation: string;
   stream: LogStream;
-  journal: CheckpointJournal;
+  journal: DeliveryJournal;
   destination: Destination;
   logger: Logger;
   /** Batches delivered concurrently; reading pauses while this many are in flight (backpressure). */
@@ -44,6 +45,12 @@ export interface PipelineOptions {
   /** Shard leases (default: a private in-process store) and this pipeline's owner id in it. */
   leases?: LeaseStore;
   leaseOwner?: string;
+  /** Renew held leases this often (leases that expire, i.e. shared between nodes). */
+  renewEveryMs?: number;
+  /** Share the shards with other nodes (see `ShardCoordinator`). */
+  balancer?: LeaseBalancer;
+  /** Delay before asking again for a lease that was refused (default 5,000 ms). */
+  leaseRetryMs?: number;
 }
 
 
@@ -84,6 +91,8 @@ export class DeliveryPipeline {
   /** Shards read to their end whose last records are still in the batcher: recorded with the next cut. */
   private endsWithNextCut = new Set<string>();
   private draining = false;
+  /** Shards being read, with their tasks (whose `lease` fences the batches cut from them). */
+  private readonly tasks = new Map<string, ShardTask>();
   private cutting: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: PipelineOptions) {
@@ -99,25 +108,8 @@ export class DeliveryPipeline {
       this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream is gone: nothing is read');
       return;
     }
-    for (let pending of this.opts.journal.pending()) {
-      const records = await this.readRanges(pending.ranges);
-      if (records.length === 0) {
-        // Everything it covered left the retention period while it waited.
-        this.opts.onExpired?.(pending.ranges.reduce((n, r) => n + r.last - r.first + 1, 0));
-        await this.opts.journal.complete(pending.id);
-        continue;
-      }
-      const oldestArrival = oldestOf(records);
-      if (targetKind(pending.target) !== this.opts.destination.kind) {
-        // Cut for a destination of another type (UpdateDestination switched it): plan it anew.
-        let bytes = 0;
-        for (const r of records) bytes += r.data.length;
-        const target = this.opts.destination.plan({ id: pending.id, ranges: pending.ranges, records, oldestArrival, bytes });
-        await this.opts.journal.replan(pending.id, target);
-        pending = { ...pending, target };
-      }
-      this.launch(pending, records, oldestArrival);
-    }
+    // A shared journal's batches are replayed by whoever takes their shard's lease (readShard).
+    if (!this.opts.journal.shared) for (const pending of this.opts.journal.pending()) await this.replay(pending);
     this.coordinator = new ShardCoordinator({
       stream: this.opts.stream,
       checkpoints: this.opts.journal,
@@ -128,6 +120,9 @@ export class DeliveryPipeline {
       process: (task) => this.readShard(task),
       signal: gone ? AbortSignal.any([this.stopReading.signal, gone]) : this.stopReading.signal,
       logger: this.opts.logger,
+      renewEveryMs: this.opts.renewEveryMs,
+      balancer: this.opts.balancer,
+      retryMs: this.opts.leaseRetryMs,
     });
     this.onSourceGone = () => {
       this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream was deleted: reading stopped; what was read is delivered');
@@ -135,6 +130,36 @@ export class DeliveryPipeline {
     };
     gone?.addEventListener('abort', this.onSourceGone, { once: true });
     this.coordinator.start();
+  }
+
+  /**
+   * Deliver a batch a previous run (or another node) journaled, to the target fixed when it was
+   * cut: the same records in the same order to the same place (an S3 object it overwrites).
+   */
+  private async replay(pending: PendingBatch): Promise<void> {
+    if (this.settling.has(pending.id)) return;
+    const records = await this.readRanges(pending.ranges);
+    if (records.length === 0) {
+      // Everything it covered left the retention period while it waited.
+      this.opts.onExpired?.(pending.ranges.reduce((n, r) => n + r.last - r.first + 1, 0));
+      await this.opts.journal.complete(pending.id);
+      return;
+    }
+    const oldestArrival = oldestOf(records);
+    if (targetKind(pending.target) !== this.opts.destination.kind) {
+      // Cut for a destination of another type (UpdateDestination switched it): plan it anew.
+      let bytes = 0;
+      for (const r of records) bytes += r.data.length;
+      const target = this.opts.destination.plan({ id: pending.id, ranges: pending.ranges, records, oldestArrival, bytes });
+      await this.opts.journal.replan(pending.id, target);
+      pending = { ...pending, target };
+    }
+    this.launch(pending, records, oldestArrival);
+  }
+
+  /** Shards this pipeline reads now (holding their leases). */
+  runningShards(): string[] {
+    return this.coordinator?.runningShards() ?? [];
   }
 
   /** Apply new batching limits (after UpdateDestination); the current buffer keeps its contents. */
@@ -155,13 +180,42 @@ export class DeliveryPipeline {
 
   private batcherOldest = Infinity;
 
-  /** One shard's reader: from its checkpoint to the end of the shard (or until stopped). */
+  /**
+   * One shard's reader. When it stops while the pipeline goes on (the lease was lost or handed
+   * to another node), the shard's buffered records are cut into a journaled batch first, before
+   * the lease is released: the next holder resumes after them (and replays that batch to the
+   * same target if this node does not deliver it), never reading them into a second batch.
+   */
   private async readShard(task: ShardTask): Promise<ShardOutcome> {
+    this.tasks.set(task.shard.shardId, task);
+    try {
+      const outcome = await this.readShardFrom(task);
+      if (outcome === 'stopped' && !this.stopped) {
+        // Its records may also be in a cut still being journaled (e.g. retrying while Redis is
+        // down): the lease is kept until that settles, so the next holder starts after them.
+        if (this.openRanges.has(task.shard.shardId)) await this.cut();
+        else await this.cutting;
+      }
+      return outcome;
+    } finally {
+      if (this.tasks.get(task.shard.shardId) === task) this.tasks.delete(task.shard.shardId);
+    }
+  }
+
+  /** Reads one shard from its checkpoint to the end of the shard (or until stopped). */
+  private async readShardFrom(task: ShardTask): Promise<ShardOutcome> {
     const shardId = task.shard.shardId;
     const coordinator = this.coordinator!;
     const log = this.opts.stream.log(shardId);
     let pos = task.from;
     const signal = task.signal;
+    this.opts.logger.debug({ deliveryStream: this.opts.name, shardId, from: pos, lease: task.lease.counter }, 'reading a shard');
+    if (this.opts.journal.shared) {
+      // The shard's previous holder may have left batches undelivered (it died, or gave the shard up).
+      for (const pending of this.opts.journal.pending()) {
+        if (pending.ranges.some((r) => r.shardId === shardId)) await this.replay(pending);
+      }
+    }
     for (let failures = 0; !signal.aborted;) {
       try {
         // Taken before looking at the shard, so a reshard closing it from now on wakes the wait below.
@@ -287,8 +341,10 @@ export class DeliveryPipeline {
     }
     const { bytes } = this.batcher.flush();
     const oldestArrival = this.batcherOldest;
-    const ranges = [...this.openRanges.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
-    const records = ranges.length === 1 ? this.openRecords.get(ranges[0].shardId)! : ranges.flatMap((r) => this.openRecords.get(r.shardId)!);
+    let ranges = [...this.openRanges.values()].sort((a, b) => (a.shardId < b.shardId ? -1 : 1));
+    const byShard = this.openRecords;
+    let records = ranges.length === 1 ? byShard.get(ranges[0].shardId)! : ranges.flatMap((r) => byShard.get(r.shardId)!);
+    let batchBytes = bytes;
     const ended = [...this.endsWithNextCut];
     this.batcherOldest = Infinity;
     this.openRanges = new Map();
@@ -298,24 +354,45 @@ export class DeliveryPipeline {
       if (ended.length > 0) await this.opts.journal.markEnded(ended);
       return;
     }
-    const id = batchIdentity(this.opts.incarnation, ranges);
-    const cut: CutBatch = { id, ranges, records, oldestArrival, bytes };
+    let id = batchIdentity(this.opts.incarnation, ranges);
+    // The readers' tasks as the records were read: their leases fence the batch (a task's lease
+    // is its current grant, renewed meanwhile or not).
+    const readers = new Map<string, ShardTask>();
+    for (const r of ranges) {
+      const t = this.tasks.get(r.shardId);
+      if (t) readers.set(r.shardId, t);
+    }
     // Planning and journaling must succeed before the batch exists: until then its records are
     // held here (the reader waits on this cut, so nothing piles up behind) and retried.
     let pending: PendingBatch | undefined;
     for (let attempt = 0; ; attempt++) {
       try {
-        pending ??= { id, ranges, target: this.opts.destination.plan(cut), cutAt: this.now() };
+        pending ??= { id, ranges, target: this.opts.destination.plan({ id, ranges, records, oldestArrival, bytes: batchBytes }), cutAt: this.now() };
         // A failed begin already holds the batch in memory: only its write is retried.
         if (this.opts.journal.has(id)) await this.opts.journal.sync();
-        else await this.opts.journal.begin(pending, ended);
+        else await this.opts.journal.begin(pending, ended, ranges.flatMap((r) => { const t = readers.get(r.shardId); return t ? [t.lease] : []; }));
         break;
       } catch (err) {
+        if (err instanceof LeaseLostError) {
+          // Another node holds those shards now and reads these records from its checkpoint:
+          // they leave this batch (which gets the identity of what is left).
+          this.opts.logger.warn({ deliveryStream: this.opts.name, shards: err.shards }, 'lost the lease of shards while cutting a batch; their records are left to the new holder');
+          const lost = new Set(err.shards);
+          ranges = ranges.filter((r) => !lost.has(r.shardId));
+          records = ranges.flatMap((r) => byShard.get(r.shardId)!);
+          if (records.length === 0) return;
+          batchBytes = 0;
+          for (const r of records) batchBytes += r.data.length;
+          id = batchIdentity(this.opts.incarnation, ranges);
+          pending = undefined;
+          continue;
+        }
         this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: id, attempt: attempt + 1 }, 'could not plan or journal a batch; retrying');
         if (!(await sleep(backoffDelay(attempt), this.stopReading.signal))) return; // stopping: the records stay in the log
       }
     }
     if (this.stopped) return;
+    this.opts.logger.debug({ deliveryStream: this.opts.name, batch: id, ranges }, 'batch journaled');
     this.launch(pending, records, oldestArrival);
     while (this.inFlight.size >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
   }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ShardRange } from '../../core/record.js';
 import { readJsonFile, writeFileAtomic } from '../../util/atomic-file.js';
 import { SHARD_END, type Checkpoint, type CheckpointSource } from '../../stream/consumer/checkpoint.js';
+import type { Lease } from '../../stream/consumer/lease.js';
 
 /**
  * A batch that was cut from the log and is being delivered. Everything needed to deliver it
@@ -25,13 +26,51 @@ interface JournalState {
   ended?: string[];
 }
 
+/** A shared journal refused a batch: this node no longer holds the leases of `shards`. */
+export class LeaseLostError extends Error {
+  constructor(readonly shards: string[]) {
+    super(`the leases of ${shards.join(', ')} are no longer held by this node`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * A delivery pipeline's journal: what was cut, what is pending, which closed shards ended.
+ * `CheckpointJournal` keeps it in a file (one node); `RedisDeliveryJournal` in Redis, shared by
+ * the nodes that take turns holding each shard's lease.
+ */
+export interface DeliveryJournal extends CheckpointSource {
+  /**
+   * True when other nodes write the same journal (each for the shards it holds): pending batches
+   * are replayed per shard when its lease is taken, not all at start.
+   */
+  readonly shared?: boolean;
+  committed(shardId: string): number;
+  resumePosition(shardId: string): number;
+  checkpoint(shardId: string): Checkpoint | undefined;
+  pending(): PendingBatch[];
+  /**
+   * Record a batch before its first attempt. `fences` are the leases the batch's shards are read
+   * under: a shared journal refuses the batch (`LeaseLostError`) when one is no longer held,
+   * since another node then reads those records.
+   */
+  begin(batch: PendingBatch, ended?: string[], fences?: Lease[]): Promise<void>;
+  markEnded(shardIds: string[]): Promise<void>;
+  complete(id: string): Promise<void>;
+  replan(id: string, target: Record<string, unknown>): Promise<void>;
+  has(id: string): boolean;
+  sync(): Promise<void>;
+  close(): void;
+  skipTo(shardId: string, position: number): Promise<void>;
+}
+
 /**
  * The checkpoint of one consumer of a stream, kept in the data dir and replaced atomically.
  * `begin` records a batch before it is sent; `complete` removes it. A shard's committed
  * position (everything below it delivered) is the first position still pending in that shard,
  * or the cut position when nothing is pending: the highest contiguous delivered point.
  */
-export class CheckpointJournal implements CheckpointSource {
+export class CheckpointJournal implements DeliveryJournal {
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
   private constructor(private readonly path: string, private state: JournalState) {}

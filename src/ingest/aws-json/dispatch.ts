@@ -1,3 +1,5 @@
+import { LogUnavailableError } from '../../stream/log/backend.js';
+import { logUnavailable } from '../../core/aws-error.js';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/aws-error.js';
 import type { Logger } from '../../observability/logger.js';
@@ -69,7 +71,11 @@ export function errorResponse(err: AwsError, requestId: string, contentType = JS
   const body = err.toBody();
   return {
     status: err.status,
-    headers: { 'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.type },
+    headers: {
+      'content-type': contentType, 'x-amzn-requestid': requestId, 'x-amzn-errortype': err.type,
+      // The storage backend is unreachable for now: a hint when to try again (SDKs retry 503s by themselves).
+      ...(err.status === 503 ? { 'retry-after': '1' } : {}),
+    },
     body: contentType === CBOR_CONTENT_TYPE ? encodeCbor(body) : JSON.stringify(body),
   };
 }
@@ -172,6 +178,10 @@ export function awsJsonHandler(services: AwsService[], auth: Authenticator | und
       return { status: 200, headers: { 'content-type': replyType, 'x-amzn-requestid': requestId }, body: outputBody(out, protocol) };
     } catch (err) {
       if (AwsError.isInstance(err)) return errorResponse(err, requestId, replyType);
+      if (LogUnavailableError.isInstance(err)) {
+        logger.warn({ err, target, requestId }, 'the log is unavailable');
+        return errorResponse(logUnavailable(), requestId, replyType);
+      }
       logger.error({ err, target, requestId }, 'internal failure');
       return errorResponse(new AwsError('InternalFailure', '', 500), requestId, replyType);
     }

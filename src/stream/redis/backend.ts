@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { connectRedis, unavailable, type RedisConnectionOptions } from './connection.js';
 import { RedisCheckpointStore } from './checkpoint-store.js';
@@ -109,6 +110,21 @@ export class RedisBackend {
   /** This node's heartbeat in the deployment (`nodeId` = its lease owner id). */
   nodeRegistry(nodeId: string, ttlMs?: number): NodeRegistry {
     return new NodeRegistry({ client: this.client, keys: this.keys, nodeId, ttlMs, now: this.now });
+  }
+
+  /**
+   * A 32-byte secret shared by the deployment (e.g. the shard iterator key): created once by the
+   * first node that asks, read by every other.
+   */
+  async sharedSecret(key: string): Promise<Buffer> {
+    try {
+      await this.client.set(key, randomBytes(32).toString('hex'), 'NX');
+      const hex = await this.client.get(key);
+      if (!hex || !/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${key} holds no 64-digit hex secret`);
+      return Buffer.from(hex, 'hex');
+    } catch (err) {
+      throw unavailable(err, `reading the shared secret ${key} failed`);
+    }
   }
 
   /** Closes the watcher's connections and the command client. */

@@ -52,6 +52,24 @@ export class RedisKeys {
     return `${this.prefix}:nodes`;
   }
 
+  /** A catalog (hash of name → JSON definition): `kinesis-streams`, `delivery-streams`. */
+  catalog(kind: string): string {
+    return `${this.prefix}:catalog:${check(kind)}`;
+  }
+
+  /** The secret shard iterators are sealed with, shared so any node reads another's iterators. */
+  get iteratorSecret(): string {
+    return `${this.prefix}:iterator-secret`;
+  }
+
+  /**
+   * A delivery journal (batches cut and not yet delivered, cut positions, ended shards) under
+   * one hash tag, so a batch and the cut positions it moves are written in one MULTI.
+   */
+  journal(group: string, part: 'cut' | 'pending' | 'ended'): string {
+    return `{${this.prefix}:journal:${check(group)}}:${part}`;
+  }
+
   private shardTag(stream: string, shardId: string): string {
     return `{${this.prefix}:${check(stream)}:${check(shardId)}}`;
   }

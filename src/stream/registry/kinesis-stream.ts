@@ -3,7 +3,7 @@ import type { AppendEntry } from '../../core/record.js';
 import { AwsTimestamp } from '../../core/timestamp.js';
 import { MAX_HASH_KEY, partitionKeyHash } from '../hash.js';
 import type { LogStream, ShardMeta } from '../log-stream.js';
-import { ShardClosedError } from '../log/index.js';
+import { LogUnavailableError, ShardClosedError } from '../log/index.js';
 import { decodeSequenceNumber, endingSequenceNumber, positionAfter, positionAt, recordSequenceNumber, startingSequenceNumber } from '../sequence.js';
 import { kinesisErrors } from './messages.js';
 import { ShardThrottle, type ShardLimits } from './shard-limits.js';
@@ -197,7 +197,20 @@ export class KinesisStream {
       g.idx.push(i);
       g.entries.push({ partitionKey: e.partitionKey, data: e.data });
     }
-    await Promise.all([...groups].map(([shard, g]) => this.appendGroup(shard, g.idx, g.entries, hashes, results)));
+    const outcomes = await Promise.allSettled([...groups].map(([shard, g]) => this.appendGroup(shard, g.idx, g.entries, hashes, results)));
+    const unavailable = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (unavailable.length > 0) {
+      const other = unavailable.find((o) => !LogUnavailableError.isInstance(o.reason));
+      if (other) throw other.reason;
+      // The log is unreachable. Nothing stored: the whole call fails (retryable). Some shards
+      // stored: those records succeeded, the others fail one by one, as a throttled record does.
+      if (unavailable.length === outcomes.length) throw unavailable[0].reason;
+      for (let i = 0; i < results.length; i++) {
+        if (results[i] !== undefined) continue;
+        results[i] = { ErrorCode: 'InternalFailure', ErrorMessage: 'The record could not be stored: the storage backend is unavailable. Retry it.' };
+        failed++;
+      }
+    }
     return { results, failed };
   }
 

@@ -9,6 +9,8 @@ import { KinesisStream, type StreamMode, type StreamSettings, type StreamStatus 
 import { kinesisErrors } from './messages.js';
 import { AWS_SHARD_LIMITS, type ShardLimits } from './shard-limits.js';
 import { uniformScalingPlan, pickSplitKey } from './scaling.js';
+import type { RedisBackend } from '../redis/backend.js';
+import { RedisCatalog } from '../redis/catalog.js';
 
 export interface KinesisStreamsOptions {
   dataDir: string;
@@ -33,6 +35,13 @@ export interface KinesisStreamsOptions {
   onDemand?: { checkIntervalMs?: number; hotFraction?: number };
   /** Registered enhanced fan-out consumers, for DeleteStream and ConsumerCount. */
   consumers?: { count(streamArn: string): number; deleteAllFor(streamArn: string): Promise<void> };
+  /**
+   * Keep settings and shard logs in Redis, shared by every node of the deployment (default:
+   * files under `dataDir`, one node). Each node re-reads the catalog every `catalogSyncMs`
+   * (default 1,000) to pick up streams created, changed or deleted elsewhere.
+   */
+  redis?: RedisBackend;
+  catalogSyncMs?: number;
 }
 
 export type StreamRef = { StreamName?: string; StreamARN?: string };
@@ -61,6 +70,9 @@ export class KinesisStreams {
   private retentionTimer: NodeJS.Timeout | undefined;
   /** Serializes control-plane changes so checks and effects do not interleave. */
   private lock: Promise<unknown> = Promise.resolve();
+  /** The shared catalog of the Redis backend (undefined: settings are files under dataDir). */
+  private readonly catalog: RedisCatalog<StreamSettings> | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly opts: KinesisStreamsOptions, iterators: IteratorCodec) {
     this.now = opts.now ?? Date.now;
@@ -69,6 +81,7 @@ export class KinesisStreams {
     this.iterators = iterators;
     this.iteratorTtlMs = opts.iteratorTtlMs ?? 300_000;
     this.limits = opts.shardLimits === false ? false : { ...AWS_SHARD_LIMITS, ...(opts.shardLimits ?? {}) };
+    this.catalog = opts.redis ? new RedisCatalog<StreamSettings>(opts.redis, 'kinesis-streams') : undefined;
   }
 
   private get root(): string {
@@ -80,26 +93,17 @@ export class KinesisStreams {
   }
 
   static async open(opts: KinesisStreamsOptions): Promise<KinesisStreams> {
-    const iterators = await IteratorCodec.load(join(opts.dataDir, 'kinesis'));
+    const iterators = opts.redis
+      ? new IteratorCodec(await opts.redis.sharedSecret(opts.redis.keys.iteratorSecret))
+      : await IteratorCodec.load(join(opts.dataDir, 'kinesis'));
     const ks = new KinesisStreams(opts, iterators);
-    let names: string[] = [];
-    try {
-      names = await readdir(join(ks.root, 'streams'));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    for (const name of names) {
-      const dir = ks.streamDir(name);
-      const settings = await readJsonFile<StreamSettings>(join(dir, 'kinesis.json'));
-      const log = settings ? await LogStream.open(ks.logOptions(name)) : undefined;
-      if (!settings || !log || settings.status === 'DELETING') {
-        await log?.close();
-        await rm(dir, { recursive: true, force: true });
-        continue;
-      }
-      // A transition cut short by a restart completes now.
-      if (settings.status !== 'ACTIVE') settings.status = 'ACTIVE';
-      ks.streams.set(name, new KinesisStream(settings, log, ks.streamDeps()));
+    if (ks.catalog) await ks.syncCatalog();
+    else await ks.loadFiles();
+    if (ks.catalog) {
+      ks.syncTimer = setInterval(() => void ks.serialize(() => ks.syncCatalog()).catch((err: unknown) => {
+        opts.logger.warn({ err }, 'reading the shared Kinesis stream catalog failed; retrying');
+      }), opts.catalogSyncMs ?? 1_000);
+      ks.syncTimer.unref();
     }
     ks.scaleTimer = setInterval(() => void ks.scaleOnDemand(), opts.onDemand?.checkIntervalMs ?? 10_000);
     ks.scaleTimer.unref();
@@ -108,8 +112,67 @@ export class KinesisStreams {
     return ks;
   }
 
-  private logOptions(name: string) {
-    return { dir: join(this.streamDir(name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger };
+  /**
+   * Redis backend: take in what other nodes changed in the shared catalog. New streams are
+   * opened (their shard logs are shared), changed settings replace the local copy, streams gone
+   * from the catalog are dropped here (the node that deleted them deleted their data).
+   */
+  private async syncCatalog(): Promise<void> {
+    if (!this.catalog || this.closed) return;
+    const all = await this.catalog.loadAll();
+    for (const [name, settings] of all) {
+      const local = this.streams.get(name);
+      if (local && local.createdAt === settings.createdAt) {
+        if (JSON.stringify(local.settings) !== JSON.stringify(settings)) local.settings = settings;
+        continue;
+      }
+      if (local) this.dropLocal(local);
+      if (settings.status === 'DELETING') continue;
+      const log = await LogStream.open(this.logOptions(name, settings.createdAt));
+      if (!log) continue; // its creator has not stored the shards yet: next round
+      this.streams.set(name, new KinesisStream(settings, log, this.streamDeps()));
+    }
+    for (const s of [...this.streams.values()]) if (!all.has(s.name)) this.dropLocal(s);
+  }
+
+  /** Redis backend: read the shared catalog now (e.g. before answering that a stream does not exist). */
+  refresh(): Promise<void> {
+    return this.catalog ? this.serialize(() => this.syncCatalog()) : Promise.resolve();
+  }
+
+  /** Forget a stream another node deleted (its data is that node's to delete). */
+  private dropLocal(stream: KinesisStream): void {
+    this.streams.delete(stream.name);
+    stream.markDeleted();
+    void stream.log.close().catch(() => undefined);
+  }
+
+  private async loadFiles(): Promise<void> {
+    let names: string[] = [];
+    try {
+      names = await readdir(join(this.root, 'streams'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const name of names) {
+      const dir = this.streamDir(name);
+      const settings = await readJsonFile<StreamSettings>(join(dir, 'kinesis.json'));
+      const log = settings ? await LogStream.open(this.logOptions(name, settings.createdAt)) : undefined;
+      if (!settings || !log || settings.status === 'DELETING') {
+        await log?.close();
+        await rm(dir, { recursive: true, force: true });
+        continue;
+      }
+      // A transition cut short by a restart completes now.
+      if (settings.status !== 'ACTIVE') settings.status = 'ACTIVE';
+      this.streams.set(name, new KinesisStream(settings, log, this.streamDeps()));
+    }
+  }
+
+  /** Where a stream's shards live: files, or (Redis backend) keys named by the stream and its creation time, so a re-created stream never sees the old one's records. */
+  private logOptions(name: string, createdAt?: number) {
+    const storage = this.opts.redis && createdAt !== undefined ? this.opts.redis.streamStorage(`kinesis/${name}/${createdAt}`) : undefined;
+    return { dir: join(this.streamDir(name), 'log'), fsync: this.opts.fsync, now: this.opts.now, logger: this.opts.logger, storage };
   }
 
   private streamDeps() {
@@ -135,6 +198,7 @@ export class KinesisStreams {
   }
 
   private save(stream: KinesisStream): Promise<void> {
+    if (this.catalog) return this.catalog.save(stream.name, stream.settings);
     return writeFileAtomic(join(this.streamDir(stream.name), 'kinesis.json'), JSON.stringify(stream.settings, null, 2));
   }
 
@@ -237,9 +301,19 @@ export class KinesisStreams {
         scalings: [],
         ...(input.WarmThroughputMiBps !== undefined ? { warmThroughputMiBps: input.WarmThroughputMiBps } : {}),
       };
-      await rm(this.streamDir(name), { recursive: true, force: true });
-      const log = await LogStream.create(this.logOptions(name), { name, shardCount, retentionHours: 24 });
+      if (this.catalog) {
+        // Another node may have created it since our last look at the catalog.
+        await this.syncCatalog();
+        if (this.streams.has(name)) throw kinesisErrors.streamExists(name, this.accountId);
+      } else {
+        await rm(this.streamDir(name), { recursive: true, force: true });
+      }
+      const log = await LogStream.create(this.logOptions(name, now), { name, shardCount, retentionHours: 24 });
       const stream = new KinesisStream(settings, log, this.streamDeps());
+      if (this.catalog && !(await this.catalog.create(name, settings))) {
+        await log.destroy();
+        throw kinesisErrors.streamExists(name, this.accountId);
+      }
       await this.save(stream);
       this.streams.set(name, stream);
       this.later(this.opts.createDelayMs ?? 500, () => this.settle(stream, 'CREATING'));
@@ -267,8 +341,13 @@ export class KinesisStreams {
         this.streams.delete(stream.name);
         stream.markDeleted();
         await this.opts.consumers?.deleteAllFor(stream.arn);
-        await stream.log.close();
-        await rm(this.streamDir(stream.name), { recursive: true, force: true });
+        if (this.catalog) {
+          await this.catalog.remove(stream.name);
+          await stream.log.destroy();
+        } else {
+          await stream.log.close();
+          await rm(this.streamDir(stream.name), { recursive: true, force: true });
+        }
         this.opts.logger.info({ stream: stream.name }, 'Kinesis stream deleted');
       }));
     });
@@ -641,6 +720,7 @@ export class KinesisStreams {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
     if (this.scaleTimer) clearInterval(this.scaleTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     for (const t of this.timers) clearTimeout(t);
