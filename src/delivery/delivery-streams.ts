@@ -296,6 +296,7 @@ export class DeliveryStreams {
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
         activePartitionLimit: this.opts.transforms?.activePartitionLimit,
+        partitionBufferBytes: this.opts.transforms?.partitionBufferBytes,
         conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
       }), {
         current,
