@@ -8,11 +8,11 @@
  * `processing-failed/`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, UpdateDestinationCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, UpdateDestinationCommand, type ExtendedS3DestinationConfiguration, type FirehoseClient, type Processor } from '@aws-sdk/client-firehose';
 import { gunzipSync } from 'node:zlib';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { documents, param, ROLE, startTransformTestbed, type TransformTestbed } from '../helpers/transform-testbed.js';
+import { documents, jqProcessors, param, ROLE, startTransformTestbed, type TransformTestbed } from '../helpers/transform-testbed.js';
 import { waitFor } from '../helpers/hydrant.js';
 
 const BUCKET = 'lake';
@@ -45,6 +45,17 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
     return keys.length >= count ? keys : undefined;
   }, 60_000, 200);
   const docs = (bodies: Iterable<string>) => documents(bodies);
+  /** An S3 destination partitioned by `customer` (from the jq query or the Lambda), under `<name>/`. */
+  const partitioned = (name: string, from: 'Query' | 'Lambda', intervalSeconds: number, processors: Processor[], extra: Partial<ExtendedS3DestinationConfiguration> = {}): ExtendedS3DestinationConfiguration => ({
+    RoleARN: ROLE,
+    BucketARN: `arn:aws:s3:::${BUCKET}`,
+    Prefix: `${name}/customer=!{partitionKeyFrom${from}:customer}/`,
+    ErrorOutputPrefix: `${name}-errors/!{firehose:error-output-type}/`,
+    BufferingHints: { SizeInMBs: 64, IntervalInSeconds: intervalSeconds },
+    DynamicPartitioningConfiguration: { Enabled: true },
+    ProcessingConfiguration: { Enabled: true, Processors: processors },
+    ...extra,
+  });
 
   it('a jq MetadataExtraction query writes customer=…/year=…/ prefixes, one object per partition; unpartitionable records go to processing-failed/', async () => {
     const name = 'orders';
@@ -153,22 +164,7 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
     const name = 'spread';
     await client.send(new CreateDeliveryStreamCommand({
       DeliveryStreamName: name,
-      ExtendedS3DestinationConfiguration: {
-        RoleARN: ROLE,
-        BucketARN: `arn:aws:s3:::${BUCKET}`,
-        Prefix: `${name}/customer=!{partitionKeyFromQuery:customer}/`,
-        ErrorOutputPrefix: `${name}-errors/!{firehose:error-output-type}/`,
-        BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 10 },
-        CompressionFormat: 'GZIP',
-        DynamicPartitioningConfiguration: { Enabled: true },
-        ProcessingConfiguration: {
-          Enabled: true,
-          Processors: [
-            { Type: 'MetadataExtraction', Parameters: [param('MetadataExtractionQuery', '{customer: .customer_id}'), param('JsonParsingEngine', 'JQ-1.6')] },
-            { Type: 'AppendDelimiterToRecord' },
-          ],
-        },
-      },
+      ExtendedS3DestinationConfiguration: partitioned(name, 'Query', 10, jqProcessors('{customer: .customer_id}'), { CompressionFormat: 'GZIP' }),
     }));
     const started = Date.now();
     let n = 0;
@@ -207,15 +203,7 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
     const name = 'spread-limit';
     await client.send(new CreateDeliveryStreamCommand({
       DeliveryStreamName: name,
-      ExtendedS3DestinationConfiguration: {
-        RoleARN: ROLE,
-        BucketARN: `arn:aws:s3:::${BUCKET}`,
-        Prefix: `${name}/customer=!{partitionKeyFromLambda:customer}/`,
-        ErrorOutputPrefix: `${name}-errors/!{firehose:error-output-type}/`,
-        BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 6 },
-        DynamicPartitioningConfiguration: { Enabled: true },
-        ProcessingConfiguration: { Enabled: true, Processors: [{ Type: 'Lambda', Parameters: [param('LambdaArn', 'partition')] }] },
-      },
+      ExtendedS3DestinationConfiguration: partitioned(name, 'Lambda', 6, [{ Type: 'Lambda', Parameters: [param('LambdaArn', 'partition')] }]),
     }));
     const put = (customers: string[], from: number) => client.send(new PutRecordBatchCommand({
       DeliveryStreamName: name,
@@ -242,24 +230,14 @@ describe('dynamic partitioning through the AWS SDK into S3', () => {
     const name = 'orders-parquet';
     await client.send(new CreateDeliveryStreamCommand({
       DeliveryStreamName: name,
-      ExtendedS3DestinationConfiguration: {
-        RoleARN: ROLE,
-        BucketARN: `arn:aws:s3:::${BUCKET}`,
-        Prefix: `${name}/customer=!{partitionKeyFromQuery:customer}/`,
-        ErrorOutputPrefix: `${name}-errors/!{firehose:error-output-type}/`,
-        BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 1 },
-        DynamicPartitioningConfiguration: { Enabled: true },
-        ProcessingConfiguration: {
-          Enabled: true,
-          Processors: [{ Type: 'MetadataExtraction', Parameters: [param('MetadataExtractionQuery', '{customer: .customer_id}'), param('JsonParsingEngine', 'JQ-1.6')] }],
-        },
+      ExtendedS3DestinationConfiguration: partitioned(name, 'Query', 1, jqProcessors('{customer: .customer_id}', false), {
         DataFormatConversionConfiguration: {
           Enabled: true,
           SchemaConfiguration: { RoleARN: ROLE, DatabaseName: 'shop', TableName: 'orders' },
           InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
           OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
         },
-      },
+      }),
     }));
     const rows = [{ customer_id: 'acme', n: 1 }, { customer_id: 'globex', n: 2 }, { customer_id: 'acme', n: 3 }];
     await client.send(new PutRecordBatchCommand({ DeliveryStreamName: name, Records: rows.map((r) => ({ Data: Buffer.from(JSON.stringify(r)) })) }));

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateDeliveryStreamCommand, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { startS3Server } from '../helpers/s3-server.js';
 import { firehoseClient, spawnHydrant, tempDir, waitFor } from '../helpers/hydrant.js';
-import { param, ROLE } from '../helpers/transform-testbed.js';
+import { jqProcessors, ROLE } from '../helpers/transform-testbed.js';
 
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
 const BUCKET = 'partitions';
@@ -60,13 +60,7 @@ describe('crash with records in partition buffers', () => {
         ErrorOutputPrefix: 'errors/!{firehose:error-output-type}/',
         BufferingHints: { SizeInMBs: 64, IntervalInSeconds: INTERVAL_S },
         DynamicPartitioningConfiguration: { Enabled: true },
-        ProcessingConfiguration: {
-          Enabled: true,
-          Processors: [
-            { Type: 'MetadataExtraction', Parameters: [param('MetadataExtractionQuery', '{customer: .customer_id}'), param('JsonParsingEngine', 'JQ-1.6')] },
-            { Type: 'AppendDelimiterToRecord' },
-          ],
-        },
+        ProcessingConfiguration: { Enabled: true, Processors: jqProcessors('{customer: .customer_id}') },
       },
     }));
     client.destroy();
