@@ -21,6 +21,7 @@ import { RedisCatalog } from '../stream/redis/catalog.js';
 import { RedisLeaseBalancer } from '../stream/redis/lease-balancer.js';
 import type { NodeRegistry } from '../stream/redis/node-registry.js';
 import type { LeaseStore } from '../stream/consumer/lease.js';
+import type { DeliveryScheduler } from './scheduler/scheduler.js';
 import { describeDeliveryStream } from './describe.js';
 import { mergeS3Update, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
@@ -84,6 +85,8 @@ export interface SharedDelivery {
   leaseTtlMs: number;
   /** How often the catalog is re-read for other nodes' changes (default 1,000 ms). */
   catalogSyncMs?: number;
+  /** Delivery jobs (BullMQ): batches are delivered by whichever node's worker takes the job. */
+  scheduler?: DeliveryScheduler;
 }
 
 /** What a put stored: record ids of the stored prefix, in input order; the rest were throttled. */
@@ -275,7 +278,7 @@ export class DeliveryStreams {
       leases = store;
       live.leases = store;
       const renewEveryMs = Math.max(1, Math.floor(shared.leaseTtlMs / 3));
-      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes) };
+      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes), scheduler: shared.scheduler };
     }
     const current = () => {
       const l = this.live.get(def.name);
