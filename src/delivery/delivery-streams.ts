@@ -103,6 +103,8 @@ interface Live {
   pipeline?: DeliveryPipeline;
   /** Set while a create is still setting the stream up. */
   placeholder?: true;
+  /** Set while its pipeline is being started (the catalog pass leaves it alone meanwhile). */
+  starting?: true;
   /** Round-robin cursor over the backing stream's shards. */
   nextShard: number;
   recordIdPrefixes: string[];
@@ -193,7 +195,7 @@ export class DeliveryStreams {
     const all = await (this.catalog as SharedCatalog).loadAllByName();
     for (const [name, def] of all) {
       const local = this.live.get(name);
-      if (local?.placeholder) continue;
+      if (local?.placeholder || local?.starting) continue;
       if (local && local.def.incarnation === def.incarnation && local.def.status === 'DELETING') continue; // our own delete is running
       if (local && local.def.incarnation === def.incarnation && !local.pipeline && def.kinesisSource && this.kinesisSourceOf(def.kinesisSource)) {
         // Its source Kinesis stream reached this node's catalog only now.
@@ -222,7 +224,7 @@ export class DeliveryStreams {
       if (def.status === 'CREATING' && def.createdAt + (this.opts.createDelayMs ?? 0) <= this.now()) def.status = 'ACTIVE';
       await this.bringUp(def, false);
     }
-    for (const [name, l] of [...this.live]) if (!l.placeholder && !all.has(name)) await this.stopLocal(name, l);
+    for (const [name, l] of [...this.live]) if (!l.placeholder && !l.starting && !all.has(name)) await this.stopLocal(name, l);
   }
 
   /** Stop this node's part of a stream another node deleted (that node deletes its data). */
@@ -259,9 +261,13 @@ export class DeliveryStreams {
     const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
     const limits = this.opts.directPutLimits;
     const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
-    const live: Live = { def, stream, nextShard: 0, recordIdPrefixes: prefixes, limiter } as Live;
+    const live: Live = { def, stream, nextShard: 0, recordIdPrefixes: prefixes, limiter, starting: true } as Live;
     this.live.set(def.name, live);
-    await this.startPipeline(live, source);
+    try {
+      await this.startPipeline(live, source);
+    } finally {
+      delete live.starting;
+    }
     return live;
   }
 
