@@ -21,6 +21,7 @@ import { createSecretResolver } from './config/secrets.js';
 import type { CreateDeliveryStreamInput } from './delivery/validate-create.js';
 import { restRoutes } from './ingest/rest/routes.js';
 import { RedisBackend } from './stream/redis/backend.js';
+import { BullmqScheduler } from './delivery/scheduler/bullmq.js';
 import type { NodeRegistry } from './stream/redis/node-registry.js';
 import { randomUUID } from 'node:crypto';
 import { firehoseHttpRoutes } from './ingest/firehose-http/index.js';
@@ -73,7 +74,12 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     logger.info({ redis: (rc.url ?? 'redis://127.0.0.1:6379').replace(/\/\/[^@/]*@/, '//***@'), keyPrefix: redis.keys.prefix, node: nodes.nodeId, leaseTtlMs },
       'Redis backend: streams, catalogs, checkpoints and leases are shared with every node of this key prefix');
   }
+  // Delivery jobs on BullMQ; a job's lock lasts a lease TTL, so a dead node's jobs move as fast as its shards.
+  const scheduler = redis && rc.deliveryJobs !== 'node'
+    ? new BullmqScheduler({ url: rc.url ?? 'redis://127.0.0.1:6379', keyPrefix: redis.keys.prefix, lockDurationMs: leaseTtlMs, concurrency: 2 })
+    : undefined;
   const closeRedis = async () => {
+    await scheduler?.close().catch((err: unknown) => logger.warn({ err }, 'closing the delivery job queues failed'));
     await nodes?.leave().catch(() => undefined);
     await redis?.close();
   };
@@ -134,7 +140,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     pluginBaseDir: config.pluginBaseDir,
     opensearchDomains: config.opensearchDomains,
     now: opts.now,
-    redis: redis && nodes ? { backend: redis, nodes, leaseTtlMs, catalogSyncMs: rc.catalogSyncMs } : undefined,
+    redis: redis && nodes ? { backend: redis, nodes, leaseTtlMs, catalogSyncMs: rc.catalogSyncMs, scheduler } : undefined,
   });
   await applyConfiguredStreams(deliveryStreams, config.deliveryStreams ?? [], logger);
 

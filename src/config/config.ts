@@ -114,6 +114,12 @@ export interface RedisConfig {
   /** How often each node re-reads the stream catalogs for streams created, changed or deleted on other nodes (default 1,000 ms). */
   catalogSyncMs?: number;
   /**
+   * Who delivers a cut batch: `bullmq` (default) makes it a BullMQ job carrying the batch's
+   * identity, run by any node's worker (attempts, backoff, stalled-job recovery); `node`: the
+   * node that cut it (or, after it died, the node that takes over its shard).
+   */
+  deliveryJobs?: 'bullmq' | 'node';
+  /**
    * Acknowledge an append only once WAITAOF confirms it is fsynced (Redis 7.2+): `local` 1 = this
    * server's AOF, `replicas` = how many replicas' AOFs. Default off (the server's appendfsync decides).
    */

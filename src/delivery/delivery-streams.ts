@@ -21,6 +21,7 @@ import { RedisCatalog } from '../stream/redis/catalog.js';
 import { RedisLeaseBalancer } from '../stream/redis/lease-balancer.js';
 import type { NodeRegistry } from '../stream/redis/node-registry.js';
 import type { LeaseStore } from '../stream/consumer/lease.js';
+import type { DeliveryScheduler } from './scheduler/scheduler.js';
 import { describeDeliveryStream } from './describe.js';
 import { mergeS3Update, type ExtendedS3DestinationConfiguration } from './destinations/s3-config.js';
 import type { ObjectStore } from '../../sinks/s3/object-store.js';
@@ -84,6 +85,8 @@ export interface SharedDelivery {
   leaseTtlMs: number;
   /** How often the catalog is re-read for other nodes' changes (default 1,000 ms). */
   catalogSyncMs?: number;
+  /** Delivery jobs (BullMQ): batches are delivered by whichever node's worker takes the job. */
+  scheduler?: DeliveryScheduler;
 }
 
 /** What a put stored: record ids of the stored prefix, in input order; the rest were throttled. */
@@ -100,6 +103,8 @@ interface Live {
   pipeline?: DeliveryPipeline;
   /** Set while a create is still setting the stream up. */
   placeholder?: true;
+  /** Set while its pipeline is being started (the catalog pass leaves it alone meanwhile). */
+  starting?: true;
   /** Round-robin cursor over the backing stream's shards. */
   nextShard: number;
   recordIdPrefixes: string[];
@@ -190,7 +195,7 @@ export class DeliveryStreams {
     const all = await (this.catalog as SharedCatalog).loadAllByName();
     for (const [name, def] of all) {
       const local = this.live.get(name);
-      if (local?.placeholder) continue;
+      if (local?.placeholder || local?.starting) continue;
       if (local && local.def.incarnation === def.incarnation && local.def.status === 'DELETING') continue; // our own delete is running
       if (local && local.def.incarnation === def.incarnation && !local.pipeline && def.kinesisSource && this.kinesisSourceOf(def.kinesisSource)) {
         // Its source Kinesis stream reached this node's catalog only now.
@@ -219,7 +224,7 @@ export class DeliveryStreams {
       if (def.status === 'CREATING' && def.createdAt + (this.opts.createDelayMs ?? 0) <= this.now()) def.status = 'ACTIVE';
       await this.bringUp(def, false);
     }
-    for (const [name, l] of [...this.live]) if (!l.placeholder && !all.has(name)) await this.stopLocal(name, l);
+    for (const [name, l] of [...this.live]) if (!l.placeholder && !l.starting && !all.has(name)) await this.stopLocal(name, l);
   }
 
   /** Stop this node's part of a stream another node deleted (that node deletes its data). */
@@ -256,9 +261,13 @@ export class DeliveryStreams {
     const prefixes = stream.meta.shards.map((s) => createHash('sha256').update(`${def.incarnation}/${s.shardId}`).digest('hex').slice(0, 24));
     const limits = this.opts.directPutLimits;
     const limiter = limits && (limits.recordsPerSecond || limits.requestsPerSecond || limits.bytesPerSecond) ? new DirectPutLimiter(limits, this.opts.now) : undefined;
-    const live: Live = { def, stream, nextShard: 0, recordIdPrefixes: prefixes, limiter } as Live;
+    const live: Live = { def, stream, nextShard: 0, recordIdPrefixes: prefixes, limiter, starting: true } as Live;
     this.live.set(def.name, live);
-    await this.startPipeline(live, source);
+    try {
+      await this.startPipeline(live, source);
+    } finally {
+      delete live.starting;
+    }
     return live;
   }
 
@@ -275,7 +284,7 @@ export class DeliveryStreams {
       leases = store;
       live.leases = store;
       const renewEveryMs = Math.max(1, Math.floor(shared.leaseTtlMs / 3));
-      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes) };
+      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes), scheduler: shared.scheduler };
     }
     const current = () => {
       const l = this.live.get(def.name);

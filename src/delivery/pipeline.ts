@@ -10,6 +10,7 @@ import { Batcher } from './buffer/batcher.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
 import { LeaseLostError, type DeliveryJournal, type PendingBatch } from './checkpoint/journal.js';
 import type { LeaseBalancer } from '../stream/consumer/balance.js';
+import type { BatchJob, DeliveryScheduler, JobRun } from './scheduler/scheduler.js';
 import type { DeliveryReceipt, Destination, EncodedBatch } from './destination.js';
 
 export interface PipelineOptions {
@@ -51,6 +52,12 @@ export interface PipelineOptions {
   balancer?: LeaseBalancer;
   /** Delay before asking again for a lease that was refused (default 5,000 ms). */
   leaseRetryMs?: number;
+  /**
+   * Deliver batches as jobs (BullMQ on the Redis backend): a cut batch becomes a job carrying
+   * its identity; any node serving the delivery stream re-reads its ranges and delivers it to
+   * its journaled target. Default: this pipeline delivers what it cut.
+   */
+  scheduler?: DeliveryScheduler;
 }
 
 
@@ -91,6 +98,8 @@ export class DeliveryPipeline {
   /** Shards read to their end whose last records are still in the batcher: recorded with the next cut. */
   private endsWithNextCut = new Set<string>();
   private draining = false;
+  /** This node's worker for the delivery stream's jobs (with a scheduler). */
+  private serving: { stop(): Promise<void> } | undefined;
   /** Shards being read, with their tasks (whose `lease` fences the batches cut from them). */
   private readonly tasks = new Map<string, ShardTask>();
   private cutting: Promise<void> = Promise.resolve();
@@ -108,6 +117,7 @@ export class DeliveryPipeline {
       this.opts.logger.warn({ deliveryStream: this.opts.name }, 'the source stream is gone: nothing is read');
       return;
     }
+    if (this.opts.scheduler) this.serving = this.opts.scheduler.serve(this.opts.name, (job, run) => this.runJob(job, run));
     // A shared journal's batches are replayed by whoever takes their shard's lease (readShard).
     if (!this.opts.journal.shared) for (const pending of this.opts.journal.pending()) await this.replay(pending);
     this.coordinator = new ShardCoordinator({
@@ -408,7 +418,7 @@ export class DeliveryPipeline {
       this.slotWaiters = [];
       for (const w of waiters) w();
     };
-    const delivered = this.deliverWithRetry(batch, records, oldestArrival);
+    const delivered = this.opts.scheduler ? this.submitJob(batch) : this.deliverWithRetry(batch, records, oldestArrival);
     const done = delivered
       .then(async (receipt) => {
         release();
@@ -422,6 +432,62 @@ export class DeliveryPipeline {
       });
     this.inFlight.set(batch.id, { batch, oldestArrival, delivered: delivered.catch(() => undefined) });
     this.settling.set(batch.id, done);
+  }
+
+  /** Hand a journaled batch to the scheduler; resolves once some node delivered it. */
+  private async submitJob(batch: PendingBatch): Promise<void> {
+    const job: BatchJob = { deliveryStream: this.opts.name, incarnation: this.opts.incarnation, batchId: batch.id, ranges: batch.ranges };
+    for (let attempt = 0; ; attempt++) {
+      let submitted;
+      try {
+        submitted = await this.opts.scheduler!.submit(job);
+      } catch (err) {
+        if (this.stopDelivering.signal.aborted) throw err;
+        this.opts.logger.warn({ err, deliveryStream: this.opts.name, batch: batch.id }, 'could not submit a delivery job; retrying');
+        await sleep(backoffDelay(attempt), this.stopDelivering.signal);
+        continue;
+      }
+      await submitted.done;
+      return;
+    }
+  }
+
+  /**
+   * Run a delivery job (this node's or another's): read the batch's ranges again, encode and
+   * deliver them to the target journaled at cut time, then complete it in the journal. A failure
+   * is thrown for the scheduler to retry with backoff.
+   */
+  private async runJob(job: BatchJob, run: JobRun): Promise<void> {
+    // A job of an earlier delivery stream of this name, or one already delivered: nothing to do.
+    if (job.incarnation !== this.opts.incarnation) return;
+    const journal = this.opts.journal;
+    let pending = journal.lookup ? await journal.lookup(job.batchId) : journal.pending().find((p) => p.id === job.batchId);
+    if (!pending) return;
+    const records = await this.readRanges(pending.ranges);
+    const count = pending.ranges.reduce((n, r) => n + r.last - r.first + 1, 0);
+    if (records.length === 0 || this.now() - oldestOf(records) > this.opts.retentionMs()) {
+      this.opts.logger.error({ deliveryStream: this.opts.name, batch: pending.id }, 'the records of a batch left the retention period before they were delivered');
+      this.opts.onExpired?.(count);
+      await journal.complete(pending.id);
+      return;
+    }
+    if (targetKind(pending.target) !== this.opts.destination.kind) {
+      let bytes = 0;
+      for (const r of records) bytes += r.data.length;
+      const target = this.opts.destination.plan({ id: pending.id, ranges: pending.ranges, records, oldestArrival: oldestOf(records), bytes });
+      await journal.replan(pending.id, target);
+      pending = { ...pending, target };
+    }
+    try {
+      const encoded = await this.opts.destination.encode(pending.target, records);
+      const receipt = await this.opts.destination.deliver(pending.target, encoded, AbortSignal.any([run.signal, this.stopDelivering.signal]));
+      if (receipt) await receipt.durable;
+    } catch (err) {
+      const failure = this.opts.destination.describeFailure(err);
+      this.opts.logger.warn({ deliveryStream: this.opts.name, batch: pending.id, attempt: run.attempt, errorCode: failure.code, errorMessage: failure.message }, 'delivery job failed; the scheduler retries it');
+      throw err;
+    }
+    await journal.complete(pending.id);
   }
 
   private async deliverWithRetry(batch: PendingBatch, source: LogRecord[], oldestArrival: number): Promise<void | DeliveryReceipt> {
@@ -501,6 +567,7 @@ export class DeliveryPipeline {
     if (this.onSourceGone) this.opts.sourceGone?.removeEventListener('abort', this.onSourceGone);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.serving?.stop();
     await this.coordinator?.stop();
     await this.cutting;
     if (this.timer) clearTimeout(this.timer);

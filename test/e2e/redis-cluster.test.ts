@@ -9,6 +9,7 @@ import { countIds, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { deletePrefix, REDIS_URL, testBackend } from '../helpers/redis.js';
 import { makeRecord } from '../helpers/records.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
+import { Queue } from 'bullmq';
 
 const ROLE = 'arn:aws:iam::123456789012:role/firehose';
 const KEYS = 8;
@@ -251,6 +252,17 @@ describe('three Hydrant nodes on one Redis', () => {
     await expectExactlyOnce(s3, 'cluster', 'clicks/', producers.firehoseAcked);
     await expectExactlyOnce(s3, 'cluster', 'orders/', producers.kinesisAcked, 60_000, producers.resent);
     expectKeyOrder(await readKinesis(cluster.nodes[2]!.endpoint), producers.keyOrder);
+
+    // Every object is a BullMQ delivery job that ran to completion (the job carries the batch
+    // identity; its worker re-read the ranges), none failed.
+    const objects = (await s3.listKeys('cluster', 'clicks/')).length;
+    const queue = new Queue('delivery-clicks', { connection: { url: REDIS_URL }, prefix: `{${cluster.prefix}:jobs}` });
+    const counts = await queue.getJobCounts('completed', 'failed');
+    const sample = (await queue.getJobs(['completed'], 0, 0))[0];
+    await queue.close();
+    expect(counts.completed).toBeGreaterThanOrEqual(objects);
+    expect(counts.failed).toBe(0);
+    expect(Object.keys(sample.data).sort()).toEqual(['batchId', 'deliveryStream', 'incarnation', 'ranges']);
 
     await cluster.stop();
     await deletePrefix(cluster.prefix);

@@ -59,6 +59,8 @@ export interface DeliveryJournal extends CheckpointSource {
   complete(id: string): Promise<void>;
   replan(id: string, target: Record<string, unknown>): Promise<void>;
   has(id: string): boolean;
+  /** A pending batch by id, read from shared storage when there is one (another node may have cut it). */
+  lookup?(id: string): Promise<PendingBatch | undefined>;
   sync(): Promise<void>;
   close(): void;
   skipTo(shardId: string, position: number): Promise<void>;

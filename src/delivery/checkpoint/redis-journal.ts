@@ -134,6 +134,16 @@ export class RedisDeliveryJournal implements DeliveryJournal {
     return this.pendingBatches.has(id);
   }
 
+  async lookup(id: string): Promise<PendingBatch | undefined> {
+    let json: string | null;
+    try {
+      json = await this.backend.client.hget(this.key('pending'), id);
+    } catch (err) {
+      throw unavailable(err, `reading the delivery journal ${this.group} failed`);
+    }
+    return json === null ? undefined : (JSON.parse(json) as PendingBatch);
+  }
+
   async begin(batch: PendingBatch, ended: string[] = [], fences: Lease[] = []): Promise<void> {
     this.check();
     if (fences.length > 0) {

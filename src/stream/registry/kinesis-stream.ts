@@ -328,6 +328,13 @@ export class KinesisStream {
       bytes += r.data.length + Buffer.byteLength(r.partitionKey);
     }
     from = last + 1;
+    // The continuation number of an empty read names the record before `from`, with its own
+    // arrival time (part of its sequence number): the same number its read returned.
+    let previousArrived = lastArrived;
+    if (records.length === 0 && previousArrived === undefined && from > 0 && from - 1 >= log.trimPosition) {
+      const previous = await log.read(from - 1, { maxRecords: 1 });
+      if (previous[0]?.position === from - 1) previousArrived = previous[0].arrivedAt;
+    }
     const tip = end ?? log.durablePosition;
     const millisBehindLatest = from >= tip || lastArrived === undefined ? 0 : Math.max(0, this.deps.now() - lastArrived);
     const out: ShardRead = {
@@ -336,7 +343,7 @@ export class KinesisStream {
       millisBehindLatest,
       continuationSequenceNumber: records.length > 0
         ? records[records.length - 1].SequenceNumber
-        : from > 0 ? recordSequenceNumber(shard, from - 1, lastArrived ?? shard.createdAt) : startingSequenceNumber(shard),
+        : from > 0 ? recordSequenceNumber(shard, from - 1, previousArrived ?? shard.createdAt) : startingSequenceNumber(shard),
       bytes,
     };
     if (end !== undefined && from >= end) out.childShards = this.childShards(shardId);

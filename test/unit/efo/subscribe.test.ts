@@ -79,13 +79,13 @@ describe('SubscribeToShard (operation level)', () => {
   let ops: ReturnType<typeof efoOperations>;
   const readers: Reader[] = [];
 
-  async function start(options: EfoOptions = {}): Promise<void> {
+  async function start(options: EfoOptions = {}, now?: () => number): Promise<void> {
     await streams?.close();
     await consumers?.close();
     consumers = await ConsumerRegistry.open({ dir: `${dir.path}/efo`, accountId: ACCOUNT, region: 'us-east-1', createDelayMs: 0, deleteDelayMs: 0 });
     streams = await KinesisStreams.open({
       dataDir: dir.path, region: 'us-east-1', accountId: ACCOUNT, logger: quiet, fsync: false,
-      createDelayMs: 0, updateDelayMs: 0, deleteDelayMs: 0, shardLimits: false, consumers,
+      createDelayMs: 0, updateDelayMs: 0, deleteDelayMs: 0, shardLimits: false, consumers, now,
     });
     ops = efoOperations(streams, consumers, { subscription: { heartbeatMs: 100 }, ...options });
   }
@@ -156,6 +156,26 @@ describe('SubscribeToShard (operation level)', () => {
     const arn2 = await consumer(s.arn, 'second');
     const r2 = await subscribe({ ConsumerARN: arn2, ShardId: '0', StartingPosition: { Type: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: e1.ContinuationSequenceNumber } });
     expect((await r2.nextWithRecords()).Records.map((x) => Buffer.from(x.Data, 'base64').toString())).toEqual(['d']);
+  });
+
+  it('an idle event continues from the last record\'s own sequence number, whatever second the shard was created in', async () => {
+    let offset = 0;
+    await start({}, () => Date.now() + offset);
+    const s = await stream('idle');
+    const arn = await consumer(s.arn);
+    offset += 5_000; // the record arrives in a later second than the shard's creation
+    await put(s, ['x']);
+    const r = await subscribe({ ConsumerARN: arn, ShardId: '0', StartingPosition: { Type: 'TRIM_HORIZON' } });
+    await r.next();
+    const e = await r.nextWithRecords();
+    const idle = await r.next();
+    expect(idle?.payload).toEqual({ Records: [], ContinuationSequenceNumber: e.Records[0].SequenceNumber, MillisBehindLatest: 0 });
+    // A subscription starting after the record (nothing read yet) names it the same way.
+    const arn2 = await consumer(s.arn, 'late');
+    const r2 = await subscribe({ ConsumerARN: arn2, ShardId: '0', StartingPosition: { Type: 'LATEST' } });
+    await r2.next();
+    const first = await r2.next();
+    expect(first?.payload).toEqual({ Records: [], ContinuationSequenceNumber: e.Records[0].SequenceNumber, MillisBehindLatest: 0 });
   });
 
   it('encodes event payloads in CBOR for CBOR requests (byte strings, millisecond timestamps)', async () => {
