@@ -42,6 +42,8 @@ export interface DestinationContext {
   activePartitionLimit?: number;
   /** Dynamic partitioning: bytes the partition buffers may hold (default 256 MiB). */
   partitionBufferBytes?: number;
+  /** Dynamic partitioning: false splits each batch per partition (delivery as scheduler jobs) instead of buffering per partition. */
+  partitionBuffers?: boolean;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -102,6 +104,7 @@ export async function createDestination(ctx: DestinationContext): Promise<Destin
     metrics: ctx.metrics,
     activePartitionLimit: ctx.activePartitionLimit,
     partitionBufferBytes: ctx.partitionBufferBytes,
+    partitionBuffers: ctx.partitionBuffers,
     logger: ctx.logger,
     conversion: ctx.conversion,
   });
