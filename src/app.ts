@@ -253,12 +253,20 @@ async function applyConfiguredStreams(ds: DeliveryStreams, streams: Record<strin
       throw new Error(`config: delivery stream ${String(raw.DeliveryStreamName)}: ${(err as Error).message}`, { cause: err });
     }
     const name = input.DeliveryStreamName;
-    const existing = ds.list({ Limit: 10_000 }).DeliveryStreamNames.includes(name);
+    let existing = ds.list({ Limit: 10_000 }).DeliveryStreamNames.includes(name);
     try {
       if (!existing) {
-        await ds.create(input);
-        logger.info({ deliveryStream: name }, 'created from the config file');
-      } else if (await ds.applyDefinition(input)) {
+        try {
+          await ds.create(input);
+          logger.info({ deliveryStream: name }, 'created from the config file');
+        } catch (err) {
+          // Redis backend: another node starting with the same config file created it first.
+          if (!(AwsError.isInstance(err) && err.type === 'ResourceInUseException' && ds.shared)) throw err;
+          existing = await ds.waitFor(name);
+          if (!existing) throw new Error('another node created it, but it did not come up here within 30 s', { cause: err });
+        }
+      }
+      if (existing && await ds.applyDefinition(input)) {
         logger.info({ deliveryStream: name }, 'destination updated from the config file');
       }
     } catch (err) {

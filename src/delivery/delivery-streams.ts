@@ -466,6 +466,23 @@ export class DeliveryStreams {
     return { DeliveryStreamARN: arn };
   }
 
+  /** True with the Redis backend (the catalog is shared with other nodes). */
+  get shared(): boolean {
+    return this.opts.redis !== undefined;
+  }
+
+  /** Redis backend: until a stream created on another node runs here too (false after 30 s). */
+  async waitFor(name: string, timeoutMs = 30_000): Promise<boolean> {
+    const until = this.now() + timeoutMs;
+    for (;;) {
+      await this.sync();
+      const l = this.live.get(name);
+      if (l && !l.placeholder && !l.starting) return true;
+      if (this.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** The stored definition (undefined when unknown). */
   definition(name: string): DeliveryStreamDefinition | undefined {
     return this.live.get(name)?.def;

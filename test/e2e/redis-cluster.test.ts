@@ -269,6 +269,31 @@ describe('three Hydrant nodes on one Redis', () => {
     cluster = undefined;
   }, 180_000);
 
+  it('three nodes started at once with the same config file: the configured stream is created once and delivers from every node', async () => {
+    cluster = await startCluster({
+      redisUrl: REDIS_URL, s3, size: 3,
+      config: {
+        deliveryStreams: [{
+          DeliveryStreamName: 'configured',
+          ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: 'arn:aws:s3:::cluster', Prefix: 'configured/', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 } },
+        }],
+      },
+    });
+    const acked = new Set<number>();
+    for (const [i, node] of cluster.nodes.entries()) {
+      const fh = firehoseClient(node!.endpoint);
+      const ids = Array.from({ length: 100 }, (_, k) => 1_000_000 + i * 1000 + k);
+      const out = await fh.send(new PutRecordBatchCommand({ DeliveryStreamName: 'configured', Records: ids.map((id) => ({ Data: makeRecord(id, 64) })) }));
+      expect(out.FailedPutCount).toBe(0);
+      for (const id of ids) acked.add(id);
+      fh.destroy();
+    }
+    await expectExactlyOnce(s3, 'cluster', 'configured/', acked);
+    await cluster.stop();
+    await deletePrefix(cluster.prefix);
+    cluster = undefined;
+  }, 120_000);
+
   it('SIGKILL of one node under load: another takes its shards within the lease timeout; nothing acknowledged lost, no duplicates', async () => {
     const leaseTtlMs = 3_000;
     cluster = await startCluster({ redisUrl: REDIS_URL, s3, size: 3, leaseTtlMs });
