@@ -83,7 +83,9 @@ export interface HydrantConfig {
   /**
    * Transform workers: `lambda: { maxWorkers (default: cores, at least 2), maxWorkersPerStream
    * (default maxWorkers − 1) }`, `jq: { maxWorkers (2), timeoutSeconds (30) }`,
-   * `activePartitionLimit` (dynamic partitioning, default 500 as AWS), and `glue`: the tables
+   * `activePartitionLimit` (dynamic partitioning, default 500 as AWS), `partitionBufferMiB`
+   * (dynamic partitioning: what one delivery stream's partition buffers may hold on a node,
+   * default 256), and `glue`: the tables
    * record format conversion reads its schema from (there is no Glue Data Catalog here), inline
    * as `tables: [{DatabaseName, Name, StorageDescriptor: {Columns: [{Name, Type}]}}]` and/or in
    * `tablesDir` (`DIR/<database>/<table>.json` or `DIR/<database>.<table>.json`, each what

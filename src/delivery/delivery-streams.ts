@@ -305,6 +305,9 @@ export class DeliveryStreams {
         opensearchDomains: this.opts.opensearchDomains,
         resolvedSink,
         activePartitionLimit: this.opts.transforms?.activePartitionLimit,
+        partitionBufferBytes: this.opts.transforms?.partitionBufferBytes,
+        // A delivery job holds its worker until its batch is durable: it cannot wait out a partition's interval.
+        partitionBuffers: !sharing.scheduler,
         conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
       }), {
         current,

@@ -38,8 +38,12 @@ export interface DestinationContext {
   opensearchDomains?: Record<string, string>;
   /** The sink destination already resolved by the caller's checks (saves loading a plugin twice). */
   resolvedSink?: ResolvedSinkDestination;
-  /** Dynamic partitioning: active partitions per batch (default 500). */
+  /** Dynamic partitioning: active partitions of the delivery stream (default 500). */
   activePartitionLimit?: number;
+  /** Dynamic partitioning: bytes the partition buffers may hold (default 256 MiB). */
+  partitionBufferBytes?: number;
+  /** Dynamic partitioning: false splits each batch per partition (delivery as scheduler jobs) instead of buffering per partition. */
+  partitionBuffers?: boolean;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -99,6 +103,9 @@ export async function createDestination(ctx: DestinationContext): Promise<Destin
     store: ctx.store,
     metrics: ctx.metrics,
     activePartitionLimit: ctx.activePartitionLimit,
+    partitionBufferBytes: ctx.partitionBufferBytes,
+    partitionBuffers: ctx.partitionBuffers,
+    logger: ctx.logger,
     conversion: ctx.conversion,
   });
 }

@@ -77,6 +77,11 @@ export interface Destination {
   deliver(target: Record<string, unknown>, encoded: EncodedBatch, signal: AbortSignal): Promise<void | DeliveryReceipt>;
   /** Write buffered backups now and wait for them (the pipeline drains on SIGTERM). */
   flush?(): Promise<void>;
+  /**
+   * Arrival time of the oldest record the destination holds in buffers of its own after `deliver`
+   * returned (dynamic partitioning's partition buffers), Infinity when none: counted in DataFreshness.
+   */
+  oldestBuffered?(): number;
   /** Called once per failed attempt, for logs and metrics; returns a short error code. */
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean };
   close(): Promise<void>;

@@ -184,7 +184,7 @@ export class DeliveryPipeline {
   oldestUndeliveredAge(): number {
     let oldest = Infinity;
     for (const f of this.inFlight.values()) oldest = Math.min(oldest, f.oldestArrival);
-    oldest = Math.min(oldest, this.batcherOldest);
+    oldest = Math.min(oldest, this.batcherOldest, this.opts.destination.oldestBuffered?.() ?? Infinity);
     return oldest === Infinity ? 0 : Math.max(0, this.now() - oldest);
   }
 

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { FirehoseClient, ProcessorParameter } from '@aws-sdk/client-firehose';
+import type { FirehoseClient, Processor, ProcessorParameter } from '@aws-sdk/client-firehose';
 import type { HydrantConfig } from '../../src/config/config.js';
 import { startS3Server } from './s3-server.js';
 import { firehoseClient, startTestHydrant, waitFor } from './hydrant.js';
@@ -53,6 +53,12 @@ export async function startTransformTestbed(bucket: string, config: HydrantConfi
       await s3.stop();
     },
   };
+}
+
+/** A MetadataExtraction processor running a jq query (dynamic partitioning), optionally followed by AppendDelimiterToRecord. */
+export function jqProcessors(query: string, appendDelimiter = true): Processor[] {
+  const extraction: Processor = { Type: 'MetadataExtraction', Parameters: [param('MetadataExtractionQuery', query), param('JsonParsingEngine', 'JQ-1.6')] };
+  return appendDelimiter ? [extraction, { Type: 'AppendDelimiterToRecord' }] : [extraction];
 }
 
 /** The JSON documents of error objects (one per line). */

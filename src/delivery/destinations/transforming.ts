@@ -188,6 +188,10 @@ export class TransformingDestination implements Destination {
     await Promise.all([this.opts.inner.flush?.(), this.opts.sourceBackup?.backup.flush()]);
   }
 
+  oldestBuffered(): number {
+    return this.opts.inner.oldestBuffered?.() ?? Infinity;
+  }
+
   describeFailure(err: unknown): { code: string; message: string; retryable: boolean } {
     if (err instanceof TransformAbortedError) return { code: 'Processing.Stopped', message: err.message, retryable: true };
     return this.opts.inner.describeFailure(err);

@@ -60,6 +60,19 @@ export class PartitionedBuffers<T, K> {
     return out;
   }
 
+  /** The partition whose buffer holds the most bytes (undefined when nothing is buffered). */
+  largest(): string | undefined {
+    let best: string | undefined;
+    let size = -1;
+    for (const [partition, b] of this.buffers) {
+      if (b.batcher.byteSize > size) {
+        best = partition;
+        size = b.batcher.byteSize;
+      }
+    }
+    return best;
+  }
+
   /** Milliseconds until the next partition is due (Infinity when nothing is buffered). */
   timeUntilNextDue(): number {
     let min = Infinity;

@@ -24,6 +24,11 @@ export interface TransformsConfig {
   glue?: GlueTablesConfig;
   /** Active partitions per delivery stream with dynamic partitioning (default 500, as AWS). */
   activePartitionLimit?: number;
+  /**
+   * Dynamic partitioning: MiB the partition buffers of one delivery stream may hold on this node
+   * (default 256); above it the largest buffer is written early and reading pauses.
+   */
+  partitionBufferMiB?: number;
 }
 
 export interface TransformServicesOptions {
@@ -41,6 +46,7 @@ export class TransformServices {
   readonly converter: FormatConverter;
   readonly tables: GlueTables;
   readonly activePartitionLimit: number;
+  readonly partitionBufferBytes: number | undefined;
 
   constructor(config: TransformsConfig, opts: TransformServicesOptions) {
     this.lambda = new LambdaRuntime({
@@ -57,6 +63,9 @@ export class TransformServices {
     this.converter = new FormatConverter();
     this.tables = new GlueTables({ ...config.glue, baseDir: config.glue?.baseDir ?? opts.baseDir });
     this.activePartitionLimit = config.activePartitionLimit ?? DEFAULT_ACTIVE_PARTITION_LIMIT;
+    const mib = config.partitionBufferMiB;
+    if (mib !== undefined && !(typeof mib === 'number' && mib > 0)) throw new Error(`transforms.partitionBufferMiB must be a positive number of MiB, not ${String(mib)}`);
+    this.partitionBufferBytes = mib === undefined ? undefined : Math.round(mib * 1024 * 1024);
   }
 
   /** Stops every worker thread. */
