@@ -4,7 +4,7 @@ import { AwsError, logUnavailable } from './core/aws-error.js';
 import { LogUnavailableError } from './stream/log/backend.js';
 import type { HydrantConfig } from './config/config.js';
 import { DeliveryStreams } from './delivery/delivery-streams.js';
-import { awsJsonHandler, errorResponse, type Authenticator } from './ingest/aws-json/dispatch.js';
+import { awsJsonHandler, errorResponse, type Authenticator, type AwsOperation } from './ingest/aws-json/dispatch.js';
 import { firehoseOperations } from './ingest/aws-json/firehose-ops.js';
 import { HydrantServer } from './ingest/http/server.js';
 import type { Route } from './ingest/http/types.js';
@@ -155,8 +155,8 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
 
   let draining = false;
   const awsJson = awsJsonHandler([
-    { targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: firehoseOperations(deliveryStreams) },
-    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: kinesisApi(kinesisStreams, consumers, logger),
+    { targetPrefix: 'Firehose_20150804', parser: firehoseModel, operations: lookAgainWhenNotFound(firehoseOperations(deliveryStreams), redis && (() => deliveryStreams.refresh())) },
+    { targetPrefix: 'Kinesis_20131202', parser: kinesisModel, operations: lookAgainWhenNotFound(kinesisApi(kinesisStreams, consumers, logger), redis && (() => kinesisStreams.refresh())),
       cbor: true, legacyJsonEnvelope: true },
   ], auth, logger);
   const routes: Route[] = [
@@ -232,6 +232,29 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
       return closing.then(() => undefined);
     },
   };
+}
+
+/**
+ * Redis backend: a stream another node created a moment ago may not be in this node's copy of
+ * the catalog yet. An operation answering ResourceNotFoundException (which changed nothing) reads
+ * the catalog and runs once more, so a stream is usable on every node as soon as CreateStream or
+ * CreateDeliveryStream returned on one.
+ */
+function lookAgainWhenNotFound<T extends Record<string, AwsOperation>>(ops: T, refresh: (() => Promise<void>) | undefined): T {
+  if (!refresh) return ops;
+  const out: Record<string, AwsOperation> = {};
+  for (const [name, op] of Object.entries(ops)) {
+    out[name] = async (input, ctx) => {
+      try {
+        return await op(input, ctx);
+      } catch (err) {
+        if (!(AwsError.isInstance(err) && err.type === 'ResourceNotFoundException')) throw err;
+        await refresh();
+        return op(input, ctx);
+      }
+    };
+  }
+  return out as T;
 }
 
 /** The Kinesis operations: streams and records, then enhanced fan-out (which also tags consumers). */

@@ -471,6 +471,11 @@ export class DeliveryStreams {
     return this.opts.redis !== undefined;
   }
 
+  /** Redis backend: read the shared catalog now (e.g. before answering that a stream does not exist). */
+  refresh(): Promise<void> {
+    return this.opts.redis ? this.sync() : Promise.resolve();
+  }
+
   /** Redis backend: until a stream created on another node runs here too (false after 30 s). */
   async waitFor(name: string, timeoutMs = 30_000): Promise<boolean> {
     const until = this.now() + timeoutMs;

@@ -22,7 +22,16 @@ async function createStreams(cluster: TestCluster, bucket: string): Promise<void
     DeliveryStreamName: 'clicks',
     ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: `arn:aws:s3:::${bucket}`, Prefix: 'clicks/', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 1 } },
   }));
+  // Usable through another node as soon as the create returned.
+  const other = firehoseClient(cluster.nodes[2]!.endpoint);
+  const described = await other.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'clicks' }));
+  expect(described.DeliveryStreamDescription?.DeliveryStreamARN).toMatch(/deliverystream\/clicks$/);
+  other.destroy();
   await ks.send(new CreateStreamCommand({ StreamName: 'orders', ShardCount: 4 }));
+  const otherKs = kinesisClient(cluster.nodes[0]!.endpoint);
+  const summary = await otherKs.send(new DescribeStreamSummaryCommand({ StreamName: 'orders' }));
+  expect(summary.StreamDescriptionSummary?.StreamName).toBe('orders');
+  otherKs.destroy();
   const arn = await waitFor(async () => {
     const d = await ks.send(new DescribeStreamSummaryCommand({ StreamName: 'orders' }));
     return d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE' ? d.StreamDescriptionSummary.StreamARN : undefined;

@@ -121,6 +121,11 @@ export class KinesisStreams {
     if (!this.catalog || this.closed) return;
     const all = await this.catalog.loadAll();
     for (const [name, settings] of all) {
+      // Its creating node died before turning it ACTIVE: any node finishes the transition.
+      if (settings.status === 'CREATING' && this.now() > settings.createdAt + (this.opts.createDelayMs ?? 500) + 5_000) {
+        settings.status = 'ACTIVE';
+        await this.catalog.save(name, settings);
+      }
       const local = this.streams.get(name);
       if (local && local.createdAt === settings.createdAt) {
         if (JSON.stringify(local.settings) !== JSON.stringify(settings)) local.settings = settings;
