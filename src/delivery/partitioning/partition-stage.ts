@@ -182,6 +182,7 @@ export class PartitionStage<G> {
   /** Cut every buffer now and wait until every object is written (drain). */
   async flush(): Promise<void> {
     for (const p of this.buffers.partitions) this.cut(p);
+    this.armTimer(); // nothing is buffered now: no timer is left running
     while (this.writing.size > 0 && !this.stopped.signal.aborted) await Promise.allSettled([...this.writing]);
   }
 
