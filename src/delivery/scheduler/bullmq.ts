@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { sleep } from '../../util/backoff.js';
+import { backoffDelay, sleep } from '../../util/backoff.js';
 import { PermanentJobError, type BatchJob, type DeliveryScheduler, type JobHandler, type SubmittedJob } from './scheduler.js';
 
 export interface BullmqSchedulerOptions {
@@ -12,8 +12,10 @@ export interface BullmqSchedulerOptions {
   keyPrefix: string;
   /** Runs of one job before it fails for good (default 1,000: a delivery retries for as long as the records are kept). */
   attempts?: number;
-  /** First backoff between runs, doubling (default 1,000 ms). */
+  /** First backoff between runs, doubling with full jitter (default 1,000 ms)... */
   backoffMs?: number;
+  /** ...up to this (default 60,000 ms): a job retried for hours still runs every minute. */
+  maxBackoffMs?: number;
   /** A running job's lock: a node that stops renewing it for this long is taken as dead and its job runs elsewhere (default 30,000 ms). */
   lockDurationMs?: number;
   /** Jobs of one delivery stream run at once on this node (default 2, the pipeline's batches in flight). */
@@ -29,6 +31,8 @@ export interface BullmqSchedulerOptions {
 /** Job ids are the batch ids, kept clear of BullMQ's rule that custom ids are not integers. */
 const jobId = (batchId: string) => `batch-${batchId}`;
 const queueName = (deliveryStream: string) => `delivery-${deliveryStream}`;
+/** The workers' own backoff (exponential with full jitter, capped); BullMQ's `exponential` has no cap. */
+const CAPPED_BACKOFF = 'hydrant-capped';
 
 /**
  * Delivery jobs on BullMQ: one queue per delivery stream, a job per batch (its identity only),
@@ -68,7 +72,7 @@ export class BullmqScheduler implements DeliveryScheduler {
     const added = await queue.add('batch', job, {
       jobId: jobId(job.batchId),
       attempts: this.opts.attempts ?? 1000,
-      backoff: { type: 'exponential', delay: this.opts.backoffMs ?? 1000 },
+      backoff: { type: CAPPED_BACKOFF },
       removeOnComplete: { age: keep },
       removeOnFail: { age: keep },
     });
@@ -111,6 +115,7 @@ export class BullmqScheduler implements DeliveryScheduler {
       stalledInterval: Math.max(1000, Math.floor((this.opts.lockDurationMs ?? 30_000) / 2)),
       // A job moved off dead nodes many times is still a job to deliver.
       maxStalledCount: 1000,
+      settings: { backoffStrategy: (attemptsMade) => backoffDelay(Math.max(0, attemptsMade - 1), this.opts.backoffMs ?? 1000, this.opts.maxBackoffMs ?? 60_000) },
     });
     // Failures of a run are the handler's to report; BullMQ retries them.
     worker.on('error', () => undefined);
