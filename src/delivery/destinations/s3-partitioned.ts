@@ -265,7 +265,8 @@ export class PartitionedS3Delivery {
       total += o.records.length;
       bytes += encoded.bytes;
     }
-    for (const [type, docs] of split.errors) out.errors.push(await errorObject(plan.streamName, { config, version }, plan.batchId, type, docs));
+    // Not the transform's identity: its processing-failed object of the same batch would have the same key.
+    for (const [type, docs] of split.errors) out.errors.push(await errorObject(plan.streamName, { config, version }, `${plan.batchId}\0partitioning`, type, docs));
     return { body: out, records: total, bytes };
   }
 }
