@@ -425,7 +425,11 @@ export class DeliveryPipeline {
         if (receipt) await receipt.durable;
         await this.opts.journal.complete(batch.id);
       })
-      .catch((err) => this.opts.logger.error({ err, deliveryStream: this.opts.name, batch: batch.id }, 'batch left pending; it is retried on restart'))
+      .catch((err) => {
+        // Stopping (delete, a destination type change, shutdown without drain) leaves batches pending by design.
+        const log = this.stopDelivering.signal.aborted ? this.opts.logger.info.bind(this.opts.logger) : this.opts.logger.error.bind(this.opts.logger);
+        log({ err, deliveryStream: this.opts.name, batch: batch.id }, 'batch left pending; it is retried on restart');
+      })
       .finally(() => {
         release();
         this.settling.delete(batch.id);
