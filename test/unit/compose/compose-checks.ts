@@ -261,3 +261,46 @@ export function checkBackends(project: Project): string[] {
   else if (!heap || !(bytes(heap) < bytes(limit))) problems.push(`opensearch: heap (-Xmx${heap}) must be set and below the memory limit ${limit}`);
   return problems;
 }
+
+/**
+ * The `cluster` profile's nodes: each runs `serve --backend redis` on 0.0.0.0 with its own
+ * published port and data volume, points `--redis-url` at the redis service (waiting for it to
+ * be healthy), and all of them share one key prefix (one deployment) and hydrant's S3 settings.
+ */
+export function checkClusterNodes(project: Project): string[] {
+  const problems: string[] = [];
+  const nodes = [...project.services.values()].filter((s) => flagValue(commandOf(s, project), '--backend') === 'redis');
+  if (nodes.length < 2) return [`cluster: ${nodes.length} service(s) run --backend redis; a cluster needs at least 2`];
+  const redis = serviceOfImage(project, 'redis');
+  const prefixes = new Set<string>();
+  const hostPorts = new Map<number, string>();
+  const s3 = project.services.get('hydrant')?.environment ?? {};
+  for (const node of nodes) {
+    const argv = commandOf(node, project);
+    const at = `${node.name}:`;
+    if (!node.build) problems.push(`${at} not built from the repository Dockerfile`);
+    if (!argv.includes('serve')) problems.push(`${at} command does not run serve`);
+    if (flagValue(argv, '--host') !== '0.0.0.0') problems.push(`${at} does not listen on 0.0.0.0`);
+    const port = Number(flagValue(argv, '--port'));
+    const published = node.ports.find((p) => p.container === port && p.host !== undefined);
+    if (!published) problems.push(`${at} serve port ${port} is not published`);
+    else if (hostPorts.has(published.host!)) problems.push(`${at} host port ${published.host} is also ${hostPorts.get(published.host!)}'s`);
+    else hostPorts.set(published.host!, node.name);
+    const dataDir = flagValue(argv, '--data-dir');
+    if (!node.volumeTargets.some((v) => v.target === dataDir)) problems.push(`${at} data dir ${dataDir} is not on a volume`);
+    const url = flagValue(argv, '--redis-url');
+    if (!url) problems.push(`${at} no --redis-url`);
+    else {
+      const target = new URL(url);
+      if (!redis || target.hostname !== redis.name) problems.push(`${at} --redis-url ${url} does not point at the redis service`);
+      else if (!listeningPorts(redis, project).includes(Number(target.port || 6379))) problems.push(`${at} --redis-url ${url}: redis does not listen on ${target.port}`);
+      if (!node.dependsOn.some((d) => d.service === target.hostname && d.condition === 'service_healthy')) problems.push(`${at} does not wait for ${target.hostname} to be healthy`);
+    }
+    prefixes.add(flagValue(argv, '--redis-key-prefix') ?? 'hydrant');
+    for (const key of ['AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) {
+      if (node.environment[key] !== s3[key]) problems.push(`${at} ${key} differs from hydrant's`);
+    }
+  }
+  if (prefixes.size > 1) problems.push(`cluster: nodes use different key prefixes (${[...prefixes].join(', ')}): they would be separate deployments`);
+  return problems;
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
-  checkBackends, checkDependencies, checkHydrantEnvironment, checkHydrantServe, checkMinioInit,
+  checkBackends, checkClusterNodes, checkDependencies, checkHydrantEnvironment, checkHydrantServe, checkMinioInit,
   checkServices, checkUrlWiring, listeningPorts, loadProject, type Project,
 } from './compose-checks.js';
 import { parseDockerfile } from './compose-model.js';
@@ -30,9 +30,9 @@ function env(doc: Doc, service: string): Record<string, string> {
 describe('docker-compose.yml', () => {
   it('parses, with the expected services and published ports', () => {
     const p = project();
-    expect([...p.services.keys()].sort()).toEqual(['hydrant', 'minio', 'minio-init', 'opensearch', 'postgres', 'redis']);
+    expect([...p.services.keys()].sort()).toEqual(['hydrant', 'hydrant-node-a', 'hydrant-node-b', 'minio', 'minio-init', 'opensearch', 'postgres', 'redis']);
     const published = [...p.services.values()].flatMap((s) => s.ports.map((port) => port.host));
-    expect(published.sort()).toEqual([4573, 9000, 9001]);
+    expect(published.sort()).toEqual([4573, 4574, 4575, 9000, 9001]);
   });
 
   it('derives listening ports from image and command', () => {
@@ -56,7 +56,7 @@ describe('docker-compose.yml', () => {
     expect(checkDependencies(project((d) => { delete d.services.minio.healthcheck; })))
       .toEqual(expect.arrayContaining(['hydrant: waits for minio to be healthy, but it has no healthcheck']));
     expect(checkDependencies(project((d) => { d.services['minio-init'].restart = 'always'; })))
-      .toEqual(['hydrant: waits for minio-init to complete, but it restarts (always)']);
+      .toEqual(['hydrant', 'hydrant-node-a', 'hydrant-node-b'].map((n) => `${n}: waits for minio-init to complete, but it restarts (always)`));
     expect(checkDependencies(project((d) => { delete d.services.postgres; })))
       .toEqual(['hydrant: depends on missing service postgres']);
   });
@@ -127,6 +127,23 @@ describe('docker-compose.yml', () => {
     // A compose `command:` overrides the Dockerfile CMD.
     expect(checkHydrantServe(project((d) => { d.services.hydrant.command = ['serve', '--port', '4573', '--data-dir', '/data']; })))
       .toEqual(['hydrant: does not listen on 0.0.0.0 (unreachable from outside the container)']);
+  });
+
+  it('the cluster profile: two nodes of one Redis deployment, each on its own port and volume', () => {
+    expect(checkClusterNodes(project())).toEqual([]);
+    const node = (d: Doc, name: string) => d.services[name];
+    expect(checkClusterNodes(project((d) => { node(d, 'hydrant-node-b').command = ['serve', '--host', '0.0.0.0', '--port', '4573', '--data-dir', '/data', '--backend', 'redis', '--redis-url', 'redis://redis:6379', '--redis-key-prefix', 'other']; })))
+      .toEqual(['cluster: nodes use different key prefixes (compose, other): they would be separate deployments']);
+    expect(checkClusterNodes(project((d) => { node(d, 'hydrant-node-b').ports = ['4574:4573']; })))
+      .toEqual(["hydrant-node-b: host port 4574 is also hydrant-node-a's"]);
+    expect(checkClusterNodes(project((d) => { node(d, 'hydrant-node-a').command = ['serve', '--host', '0.0.0.0', '--port', '4573', '--data-dir', '/data', '--backend', 'redis', '--redis-url', 'redis://postgres:6379', '--redis-key-prefix', 'compose']; })))
+      .toEqual(['hydrant-node-a: --redis-url redis://postgres:6379 does not point at the redis service', 'hydrant-node-a: does not wait for postgres to be healthy']);
+    expect(checkClusterNodes(project((d) => { delete (node(d, 'hydrant-node-a').depends_on as Record<string, unknown>).redis; })))
+      .toEqual(expect.arrayContaining(['hydrant-node-a: does not wait for redis to be healthy']));
+    expect(checkClusterNodes(project((d) => { node(d, 'hydrant-node-a').environment = { ...env(d, 'hydrant-node-a'), AWS_ENDPOINT_URL_S3: 'http://minio:9001' }; })))
+      .toEqual(["hydrant-node-a: AWS_ENDPOINT_URL_S3 differs from hydrant's"]);
+    expect(checkClusterNodes(project((d) => { delete d.services['hydrant-node-b']; })))
+      .toEqual(['cluster: 1 service(s) run --backend redis; a cluster needs at least 2']);
   });
 
   it('Redis fsyncs every write; OpenSearch is single-node, open, and memory-bounded', () => {
