@@ -284,7 +284,12 @@ export class DeliveryStreams {
       leases = store;
       live.leases = store;
       const renewEveryMs = Math.max(1, Math.floor(shared.leaseTtlMs / 3));
-      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes), scheduler: shared.scheduler };
+      // A partitioned stream keeps one buffer per partition, which a delivery job cannot wait out
+      // (it holds a worker until its batch is durable): the node holding a shard delivers what it
+      // cut, and a node taking the shard over replays the shared journal. Whether a stream is
+      // partitioned never changes (UpdateDestination cannot switch it).
+      const partitioned = def.destination.ExtendedS3?.DynamicPartitioningConfiguration?.Enabled === true;
+      sharing = { renewEveryMs, leaseRetryMs: Math.min(5_000, renewEveryMs), balancer: new RedisLeaseBalancer(store, shared.nodes), scheduler: partitioned ? undefined : shared.scheduler };
     }
     const current = () => {
       const l = this.live.get(def.name);
