@@ -24,6 +24,11 @@ export interface StreamSettings {
   /** Times of UpdateShardCount calls (AWS allows 10 per rolling 24 hours). */
   scalings: number[];
   warmThroughputMiBps?: number;
+  /**
+   * When an UPDATING transition is due to end (epoch ms). On the Redis backend, if the node doing
+   * it died, another node ends it (ACTIVE) a few seconds after this.
+   */
+  statusUntil?: number;
 }
 
 export interface PutEntry {

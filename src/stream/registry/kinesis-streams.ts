@@ -126,6 +126,14 @@ export class KinesisStreams {
         settings.status = 'ACTIVE';
         await this.catalog.save(name, settings);
       }
+      // Its node died during a reshard's UPDATING window (the change is done by the node that was
+      // asked, and is lost with it, as a restart of one node loses it): the stream is usable again.
+      if (settings.status === 'UPDATING' && settings.statusUntil !== undefined && this.now() > settings.statusUntil + 5_000) {
+        const { statusUntil: _expired, ...rest } = settings;
+        await this.catalog.save(name, { ...rest, status: 'ACTIVE' });
+        this.opts.logger.warn({ stream: name }, 'a stream left UPDATING by a node that is gone is ACTIVE again; its pending change was not applied');
+        continue; // read again next round
+      }
       const local = this.streams.get(name);
       if (local && local.createdAt === settings.createdAt) {
         if (JSON.stringify(local.settings) !== JSON.stringify(settings)) local.settings = settings;
@@ -208,7 +216,8 @@ export class KinesisStreams {
   }
 
   private async setStatus(stream: KinesisStream, status: StreamStatus): Promise<void> {
-    stream.settings = { ...stream.settings, status };
+    const { statusUntil: _previous, ...rest } = stream.settings;
+    stream.settings = status === 'UPDATING' ? { ...rest, status, statusUntil: this.now() + (this.opts.updateDelayMs ?? 500) } : { ...rest, status };
     await this.save(stream);
   }
 
