@@ -1,9 +1,8 @@
 // Dynamic partitioning benchmark (imports the compiled code from dist/): 1 KiB records spread
 // evenly over N partitions go through the S3 destination, and the objects it writes are counted
-// (an in-memory store: this measures object count and size, not S3). Modes: `per batch` splits
-// each 64 MiB batch into one object per partition (delivery as BullMQ jobs); `buffers` routes
-// 1 MiB source batches into one buffer per partition (the default), written when a buffer is
-// full, when the memory cap (`transforms.partitionBufferMiB`) is exceeded, or at the end (drain).
+// (an in-memory store: this measures object count and size, not S3). 1 MiB source batches are
+// routed into one buffer per partition, written when a buffer is full, when the memory cap
+// (`transforms.partitionBufferMiB`, one run per `--cap`) is exceeded, or at the end (drain).
 //   npm run build && node bench/partitions.mjs [--mib 512] [--partitions 500] [--cap 256,1024]
 import { renderTable } from './lib/table.mjs';
 import { S3Destination } from '../dist/src/delivery/destinations/s3.js';
@@ -21,7 +20,7 @@ const REC = 1024;
 const MiB = 1024 * 1024;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
-async function run(buffers, capMiB) {
+async function run(capMiB) {
   const cfg = {
     RoleARN: 'arn:aws:iam::123456789012:role/r', BucketARN: 'arn:aws:s3:::b', Prefix: 'd/c=!{partitionKeyFromQuery:c}/', ErrorOutputPrefix: 'e/',
     BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 900 }, DynamicPartitioningConfiguration: { Enabled: true },
@@ -30,7 +29,7 @@ async function run(buffers, capMiB) {
   const store = { description: 'memory', put: async (o) => { sizes.push(o.body.reduce((n, b) => n + b.length, 0)); }, close() {} };
   const d = new S3Destination({
     streamName: 's', current: () => ({ config: resolveS3Destination(cfg), version: 1 }), store, metrics: new Metrics({ defaultMetrics: false }),
-    partitionBuffers: buffers, partitionBufferBytes: capMiB * MiB,
+    partitionBufferBytes: capMiB * MiB,
   });
   const batchBytes = d.limits().maxBytes;
   const perBatch = batchBytes / REC;
@@ -55,10 +54,10 @@ async function run(buffers, capMiB) {
   await Promise.all(receipts);
   await d.close();
   const total = sizes.reduce((a, b) => a + b, 0);
-  return [buffers ? `buffers, cap ${capMiB} MiB` : 'per 64 MiB batch', fmt(sizes.length), fmt(total / sizes.length / 1024), fmt(Math.max(...sizes) / 1024), fmt(peakRss / MiB), fmt(Date.now() - t0)];
+  return [`buffers, cap ${capMiB} MiB`, fmt(sizes.length), fmt(total / sizes.length / 1024), fmt(Math.max(...sizes) / 1024), fmt(peakRss / MiB), fmt(Date.now() - t0)];
 }
 
-const rows = [await run(false, 0)];
-for (const cap of CAPS) rows.push(await run(true, cap));
+const rows = [];
+for (const cap of CAPS) rows.push(await run(cap));
 console.log(`${TOTAL_MIB} MiB of 1 KiB records over ${PARTS} partitions, BufferingHints 64 MiB / 900 s`);
 console.log(renderTable(['mode', 'objects', 'avg KiB', 'max KiB', 'peak RSS MiB', 'ms'], rows));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AwsError, logUnavailable } from './core/aws-error.js';
-import { LogUnavailableError } from './stream/log/backend.js';
+import { AwsError } from './core/aws-error.js';
+import { awsErrorOf } from './ingest/http/aws-failure.js';
 import type { HydrantConfig } from './config/config.js';
 import { DeliveryStreams } from './delivery/delivery-streams.js';
 import { awsJsonHandler, errorResponse, type Authenticator, type AwsOperation } from './ingest/aws-json/dispatch.js';
@@ -181,8 +181,7 @@ export async function startHydrant(config: HydrantConfig, opts: { logger?: Logge
     tls,
     onError: (err) => {
       logger.error({ err }, 'request failed');
-      if (LogUnavailableError.isInstance(err)) return errorResponse(logUnavailable(), 'none');
-      return errorResponse(AwsError.isInstance(err) ? err : new AwsError('InternalFailure', '', 500), 'none');
+      return errorResponse(awsErrorOf(err) ?? new AwsError('InternalFailure', '', 500), 'none');
     },
     notFound: (method, path) => ({
       status: 404,

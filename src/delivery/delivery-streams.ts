@@ -311,8 +311,6 @@ export class DeliveryStreams {
         resolvedSink,
         activePartitionLimit: this.opts.transforms?.activePartitionLimit,
         partitionBufferBytes: this.opts.transforms?.partitionBufferBytes,
-        // A delivery job holds its worker until its batch is durable: it cannot wait out a partition's interval.
-        partitionBuffers: !sharing.scheduler,
         conversion: this.opts.transforms && { converter: this.opts.transforms.converter, tables: this.opts.transforms.tables, region: this.opts.region, accountId: this.opts.accountId },
       }), {
         current,

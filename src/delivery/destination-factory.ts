@@ -42,8 +42,6 @@ export interface DestinationContext {
   activePartitionLimit?: number;
   /** Dynamic partitioning: bytes the partition buffers may hold (default 256 MiB). */
   partitionBufferBytes?: number;
-  /** Dynamic partitioning: false splits each batch per partition (delivery as scheduler jobs) instead of buffering per partition. */
-  partitionBuffers?: boolean;
 }
 
 /** The driver's backoff between delivery retries (config `delivery.retry`). */
@@ -104,7 +102,6 @@ export async function createDestination(ctx: DestinationContext): Promise<Destin
     metrics: ctx.metrics,
     activePartitionLimit: ctx.activePartitionLimit,
     partitionBufferBytes: ctx.partitionBufferBytes,
-    partitionBuffers: ctx.partitionBuffers,
     logger: ctx.logger,
     conversion: ctx.conversion,
   });

@@ -5,6 +5,7 @@ import { firehoseClient, kinesisClient, startTestHydrant, waitFor } from '../hel
 import { deletePrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { post } from '../helpers/raw-http.js';
 
 describe('Redis unreachable: the server answers ServiceUnavailableException and stores nothing', () => {
   let proxy: TcpProxy;
@@ -58,6 +59,13 @@ describe('Redis unreachable: the server answers ServiceUnavailableException and 
       expect(e.$metadata.httpStatusCode).toBe(503);
       expect(e.message).toMatch(/retry/i);
       expect(e.$response?.headers['retry-after']).toBe('1');
+    }
+    // The REST routes answer the same way (not an InternalFailure).
+    for (const path of ['/v1/streams/k/records?partitionKey=p', '/v1/deliverystreams/d/records']) {
+      const rest = await post(node.endpoint, path, '{"during":"rest"}\n', { 'content-type': 'application/x-ndjson' });
+      expect(rest.status).toBe(503);
+      expect(rest.json.__type).toBe('ServiceUnavailableException');
+      expect(rest.headers['retry-after']).toBe('1');
     }
 
     proxy.setDown(false);

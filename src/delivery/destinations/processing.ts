@@ -19,6 +19,7 @@ import type { Destination } from '../destination.js';
 import { ProcessorChain, resolveProcessingConfiguration, type ProcessingConfigurationInput, type ProcessingContext, type TransformServices } from '../transform/index.js';
 import type { ErrorOutputLocation } from './error-objects.js';
 import { TransformingDestination } from './transforming.js';
+import { sinkProcessingFamily } from './sink-kinds.js';
 import { recordSequenceNumber, type ShardSeqInfo } from '../../stream/sequence.js';
 import type { KinesisSourcedRecord } from '../destination.js';
 import type { KinesisRecordMetadata } from '../transform/index.js';
@@ -46,11 +47,11 @@ type DestinationMember = Record<string, unknown> & {
   DynamicPartitioningConfiguration?: { Enabled?: boolean };
 };
 
-/** Firehose's destination family of a definition member (Lambda buffering defaults depend on it). */
-const FAMILY: Record<string, ProcessingContext['destination']> = {
-  ExtendedS3: 's3', Redshift: 'redshift', HttpEndpoint: 'http', Splunk: 'splunk',
-  Amazonopensearchservice: 'opensearch', AmazonOpenSearchService: 'opensearch', Elasticsearch: 'opensearch', AmazonOpenSearchServerless: 'opensearch',
-};
+/** Firehose's destination family of a definition (Lambda buffering defaults depend on it). */
+function familyOf(def: DeliveryStreamDefinition): ProcessingContext['destination'] | undefined {
+  if (def.destination.sink) return sinkProcessingFamily(def.destination.sink.member);
+  return def.destination.Redshift ? 'redshift' : 's3';
+}
 
 /** The destination member of a definition (the one configuration object it holds). */
 function destinationMember(def: DeliveryStreamDefinition): { name: string; cfg: DestinationMember } {
@@ -72,9 +73,9 @@ export function errorOutputOf(def: DeliveryStreamDefinition): ErrorOutputLocatio
 
 /** The processing configuration of a definition, resolved (throws InvalidArgumentException when it is invalid). */
 export function processingOf(def: DeliveryStreamDefinition) {
-  const { name, cfg } = destinationMember(def);
+  const { cfg } = destinationMember(def);
   return resolveProcessingConfiguration(cfg.ProcessingConfiguration, {
-    destination: FAMILY[name],
+    destination: familyOf(def),
     dynamicPartitioning: cfg.DynamicPartitioningConfiguration?.Enabled === true,
   });
 }

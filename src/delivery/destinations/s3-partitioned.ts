@@ -1,17 +1,12 @@
 /**
- * S3 delivery with dynamic partitioning (reference §7.4), in one of two modes:
- *
- * - **Partition buffers** (default): the pipeline cuts small source batches (`sourceLimits`), each
- *   is transformed and its records routed into their partitions' buffers (`PartitionStage`), and
- *   each buffer is written as one object when its own BufferingHints size or interval is reached.
- *   `deliver` returns once the records are routed and the batch's error objects written; its
- *   receipt's `durable` waits for every partition object holding its records, so the batch's
- *   checkpoint commits only then. At-least-once after a crash (see `PartitionStage`).
- * - **Per batch** (`buffers: false`): each batch cut by the stream's buffer is split into one
- *   object per partition at keys derived from the batch (exactly-once on replay). Used where
- *   delivery runs as scheduler jobs (BullMQ on Redis) that hold a worker until their batch is
- *   durable: a job waiting out a partition's interval would hold that worker for the interval.
- */
+ * S3 delivery with dynamic partitioning (reference §7.4), one buffer per partition: the pipeline
+ * cuts small source batches (`sourceLimits`), each is transformed and its records routed into
+ * their partitions' buffers (`PartitionStage`), and each buffer is written as one object when its
+ * own BufferingHints size or interval is reached. `deliver` returns once the records are routed
+ * and the batch's error objects written; its receipt's `durable` waits for every partition object
+ * holding its records, so the batch's checkpoint commits only then. At-least-once after a crash
+ * (see `PartitionStage`). On the Redis backend these streams are delivered by the node holding
+ * their shards, not as delivery jobs (a job would hold its worker for a partition's interval). */
 import type { LogRecord } from '../../core/record.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -23,7 +18,6 @@ import { PartitionStage, type StagedObject } from '../partitioning/partition-sta
 import { activePartitionExceededDocument, METADATA_EXTRACTION_FAILED, processingFailedDocument } from '../transform/index.js';
 import { errorObject, type ErrorDocument, type ErrorObject } from './error-objects.js';
 import { objectBody, type ObjectTarget, type S3ObjectWriter } from './object-writer.js';
-import { partitionBatch } from './partitioned-batch.js';
 import { partitionObjectKey, placeRecords, type PartitionedPlan, type PartitionGroup, type PlacedBatch } from './partitioned-objects.js';
 import type { resolveS3Destination } from './s3-config.js';
 import type { ConversionPlan, ConvertedBatch } from './s3-conversion.js';
@@ -45,19 +39,11 @@ type Written<T> = T & { written?: boolean };
 
 /** A source batch as encoded for the partition buffers: placed until `deliver` routes it (once: `durable` is then set). */
 interface StagedBody {
-  mode: 'staged';
   placed?: PlacedBatch;
   durable?: Promise<void>;
   /** Failed-record documents (unpartitionable, over the active-partition limit), by type. */
   errorDocs?: Map<string, ErrorDocument[]>;
   errors?: Written<ErrorObject>[];
-}
-
-/** A batch split per partition (no buffers): one object per partition, plus the error objects. */
-interface SplitBody {
-  mode: 'split';
-  objects: Written<{ target: ObjectTarget; body: Buffer[]; records: number; bytes: number }>[];
-  errors: Written<ErrorObject>[];
 }
 
 /** A cut partition buffer, encoded once (retries reuse it). */
@@ -77,8 +63,6 @@ export interface PartitionedDeliveryOptions {
   activePartitionLimit?: number;
   /** Bytes the partition buffers may hold before the largest is written early (default 256 MiB). */
   partitionBufferBytes?: number;
-  /** False: split each batch per partition instead of buffering per partition (default true). */
-  buffers?: boolean;
   logger?: Logger;
 }
 
@@ -93,31 +77,22 @@ export class PartitionedS3Delivery {
     return this.opts.activePartitionLimit ?? DEFAULT_ACTIVE_PARTITION_LIMIT;
   }
 
-  /** The source batches' limits when partitions are buffered (BufferingHints then apply to each partition); else undefined. */
-  sourceLimits(hints: { SizeInMBs?: number; IntervalInSeconds?: number }): BatchLimits | undefined {
-    if (this.opts.buffers === false) return undefined;
+  /** The source batches' limits (BufferingHints apply to each partition's buffer). */
+  sourceLimits(hints: { SizeInMBs?: number; IntervalInSeconds?: number }): BatchLimits {
     return { maxBytes: Math.min(SOURCE_BATCH_BYTES, (hints.SizeInMBs ?? 64) * MiB), intervalMs: Math.min(SOURCE_BATCH_INTERVAL_MS, (hints.IntervalInSeconds ?? 300) * 1000) };
   }
 
   async encode(target: S3Target, plan: PartitionedPlan, records: LogRecord[], opts: EncodeOptions): Promise<EncodedBatch> {
-    if (this.opts.buffers === false) return this.encodeSplit(target, plan, records, opts);
     const { key: _key, conversion, partitioned: _p, ...object } = target;
     const placed = placeRecords(object, conversion?.settings, plan, records, opts);
     let bytes = 0;
     for (const e of placed.entries) bytes += e.record.data.length;
-    const body: StagedBody = { mode: 'staged', placed };
+    const body: StagedBody = { placed };
     return { body, records: placed.entries.length, bytes };
   }
 
   async deliver(plan: PartitionedPlan, encoded: EncodedBatch, signal: AbortSignal): Promise<void | DeliveryReceipt> {
-    const body = encoded.body as StagedBody | SplitBody;
-    if (body.mode === 'split') {
-      // What was written is not written again when a later put fails and the pipeline retries the batch.
-      for (const o of body.objects) await this.putOnce(o, o.target, o.body, o.records, o.bytes, signal);
-      for (const e of body.errors) await this.putOnce(e, e.target, e.body, 0, 0, signal);
-      return;
-    }
-    return this.deliverStaged(plan, body, signal);
+    return this.deliverStaged(plan, encoded.body as StagedBody, signal);
   }
 
   /** Write every partition buffer now (drain). */
@@ -239,34 +214,5 @@ export class PartitionedS3Delivery {
     }
     const encoded = await objectBody(g.target.compression, object.records);
     return { file: { target, body: encoded.body, records: object.records.length, bytes: encoded.bytes }, errors: [] };
-  }
-
-  /** Per batch: one object per partition (each converted to Parquet when conversion is on); all keys derive from the batch. */
-  private async encodeSplit(target: S3Target, plan: PartitionedPlan, records: LogRecord[], opts: EncodeOptions): Promise<EncodedBatch> {
-    const split = partitionBatch(plan, records, opts, this.limit);
-    this.setMetrics(Math.min(split.partitions, this.limit), split.partitions > this.limit);
-    const out: SplitBody = { mode: 'split', objects: [], errors: [] };
-    let total = 0;
-    let bytes = 0;
-    const { config, version } = this.opts.current();
-    for (const o of split.objects) {
-      const objectTarget: ObjectTarget = { bucket: target.bucket, key: o.key, compression: target.compression, kmsKeyArn: target.kmsKeyArn };
-      if (target.conversion) {
-        const converted = await this.opts.convert({ ...target.conversion, batchId: o.key }, o.records, opts.signal);
-        const { file, errors } = converted.body as ConvertedBatch;
-        if (errors) out.errors.push(errors);
-        if (file) out.objects.push({ target: objectTarget, body: [file], records: converted.records, bytes: converted.bytes });
-        total += converted.records;
-        bytes += converted.bytes;
-        continue;
-      }
-      const encoded = await objectBody(target.compression, o.records);
-      out.objects.push({ target: objectTarget, body: encoded.body, records: o.records.length, bytes: encoded.bytes });
-      total += o.records.length;
-      bytes += encoded.bytes;
-    }
-    // Not the transform's identity: its processing-failed object of the same batch would have the same key.
-    for (const [type, docs] of split.errors) out.errors.push(await errorObject(plan.streamName, { config, version }, `${plan.batchId}\0partitioning`, type, docs));
-    return { body: out, records: total, bytes };
   }
 }

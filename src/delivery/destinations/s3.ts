@@ -26,8 +26,6 @@ export interface S3DestinationOptions {
   activePartitionLimit?: number;
   /** Dynamic partitioning: bytes the partition buffers may hold before the largest is written early (default 256 MiB). */
   partitionBufferBytes?: number;
-  /** Dynamic partitioning: false splits each batch per partition instead of buffering per partition (see PartitionedS3Delivery). */
-  partitionBuffers?: boolean;
   logger?: Logger;
 }
 
@@ -48,7 +46,6 @@ export class S3Destination implements Destination {
       convert: (plan, records, signal) => this.encodeConverted(plan, records, signal),
       activePartitionLimit: opts.activePartitionLimit,
       partitionBufferBytes: opts.partitionBufferBytes,
-      buffers: opts.partitionBuffers,
       logger: opts.logger,
     });
   }
@@ -56,9 +53,8 @@ export class S3Destination implements Destination {
   limits(): BatchLimits {
     const { config } = this.opts.current();
     const hints = config.BufferingHints;
-    // With partition buffers, BufferingHints apply to each partition's buffer; the source batches are small.
-    const source = config.DynamicPartitioningConfiguration?.Enabled === true ? this.partitioned.sourceLimits(hints) : undefined;
-    if (source) return source;
+    // With dynamic partitioning, BufferingHints apply to each partition's buffer; the source batches are small.
+    if (config.DynamicPartitioningConfiguration?.Enabled === true) return this.partitioned.sourceLimits(hints);
     return { maxBytes: (hints.SizeInMBs ?? 32) * MiB, intervalMs: (hints.IntervalInSeconds ?? 60) * 1000 };
   }
 

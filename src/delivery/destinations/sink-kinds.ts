@@ -36,13 +36,22 @@ export interface ResolvedSinkDestination extends ResolvedDestination {
   metricName: string;
 }
 
-const NAMES: Record<string, { kind: string; metricName: string }> = {
-  HttpEndpointDestinationConfiguration: { kind: 'http-endpoint', metricName: 'HttpEndpoint' },
-  SplunkDestinationConfiguration: { kind: 'splunk', metricName: 'Splunk' },
-  AmazonopensearchserviceDestinationConfiguration: { kind: 'opensearch', metricName: 'AmazonOpenSearchService' },
-  ElasticsearchDestinationConfiguration: { kind: 'elasticsearch', metricName: 'Elasticsearch' },
+/**
+ * Per sink member: its journal/log name, its metrics' name, and Firehose's destination family
+ * (Lambda buffering defaults depend on it; Splunk's are smaller).
+ */
+const NAMES: Record<string, { kind: string; metricName: string; family?: ProcessingContext['destination'] }> = {
+  HttpEndpointDestinationConfiguration: { kind: 'http-endpoint', metricName: 'HttpEndpoint', family: 'http' },
+  SplunkDestinationConfiguration: { kind: 'splunk', metricName: 'Splunk', family: 'splunk' },
+  AmazonopensearchserviceDestinationConfiguration: { kind: 'opensearch', metricName: 'AmazonOpenSearchService', family: 'opensearch' },
+  ElasticsearchDestinationConfiguration: { kind: 'elasticsearch', metricName: 'Elasticsearch', family: 'opensearch' },
   [PLUGIN_MEMBER]: { kind: 'plugin', metricName: 'Plugin' },
 };
+
+/** Firehose's destination family of a sink member, for its processing configuration. */
+export function sinkProcessingFamily(member: string): ProcessingContext['destination'] | undefined {
+  return NAMES[member]?.family;
+}
 
 function configContext(ctx: SinkResolveContext): DestinationConfigContext {
   return {
@@ -57,27 +66,21 @@ function configContext(ctx: SinkResolveContext): DestinationConfigContext {
 /** Plugin descriptions need the loaded plugin (its schema says which options are secret): kept per stored config. */
 const pluginResolutions = new WeakMap<object, ResolvedPluginDestination>();
 
-/** Firehose's destination family per member: Lambda buffering defaults depend on it (Splunk's are smaller). */
-const PROCESSING_FAMILY: Record<string, ProcessingContext['destination']> = {
-  HttpEndpointDestinationConfiguration: 'http', SplunkDestinationConfiguration: 'splunk',
-  AmazonopensearchserviceDestinationConfiguration: 'opensearch', ElasticsearchDestinationConfiguration: 'opensearch',
-  AmazonOpenSearchServerlessDestinationConfiguration: 'opensearch',
-};
-
 /** Check a sink destination and resolve it (plugins are loaded, so this is asynchronous). */
 export async function resolveSinkDestination(def: SinkDestinationDefinition, ctx: SinkResolveContext): Promise<ResolvedSinkDestination> {
   const names = NAMES[def.member];
   if (!names) throw invalidArgument(`${def.member} is not supported by this Hydrant version.`);
   // Transforms run in front of every destination (TransformingDestination); failed records go to S3Configuration's error prefix.
   const processing = (def.config as { ProcessingConfiguration?: ProcessingConfigurationInput }).ProcessingConfiguration;
-  resolveProcessingConfiguration(processing, { destination: PROCESSING_FAMILY[def.member] });
+  resolveProcessingConfiguration(processing, { destination: names.family });
+  const { kind, metricName } = names;
   if (def.member === PLUGIN_MEMBER) {
     const cfg = def.config as unknown as HydrantPluginDestinationConfiguration;
     const resolved = await resolvePluginDestination(cfg, { baseDir: ctx.pluginBaseDir });
     pluginResolutions.set(def.config, resolved);
-    return { ...pluginResolvedDestination(resolved), ...names };
+    return { ...pluginResolvedDestination(resolved), kind, metricName };
   }
-  return { ...DESTINATION_KINDS[def.member].resolve(def.config, configContext(ctx)), ...names };
+  return { ...DESTINATION_KINDS[def.member].resolve(def.config, configContext(ctx)), kind, metricName };
 }
 
 /** The destination's `…DestinationDescription` member and value. */

@@ -1,5 +1,4 @@
-import { LogUnavailableError } from '../../stream/log/backend.js';
-import { logUnavailable } from '../../core/aws-error.js';
+import { awsErrorOf } from '../http/aws-failure.js';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../core/aws-error.js';
 import type { Logger } from '../../observability/logger.js';
@@ -177,10 +176,10 @@ export function awsJsonHandler(services: AwsService[], auth: Authenticator | und
       }
       return { status: 200, headers: { 'content-type': replyType, 'x-amzn-requestid': requestId }, body: outputBody(out, protocol) };
     } catch (err) {
-      if (AwsError.isInstance(err)) return errorResponse(err, requestId, replyType);
-      if (LogUnavailableError.isInstance(err)) {
-        logger.warn({ err, target, requestId }, 'the log is unavailable');
-        return errorResponse(logUnavailable(), requestId, replyType);
+      const known = awsErrorOf(err);
+      if (known) {
+        if (!AwsError.isInstance(err)) logger.warn({ err, target, requestId }, 'the log is unavailable');
+        return errorResponse(known, requestId, replyType);
       }
       logger.error({ err, target, requestId }, 'internal failure');
       return errorResponse(new AwsError('InternalFailure', '', 500), requestId, replyType);

@@ -18,6 +18,7 @@ import type { Logger } from '../../observability/logger.js';
 import { errorResponse, type Authenticator } from '../aws-json/dispatch.js';
 import { MAX_BATCH_BYTES } from '../aws-json/firehose-ops.js';
 import { checkPutRecordsEntries } from '../aws-json/kinesis-ops.js';
+import { awsErrorOf } from '../http/aws-failure.js';
 import { BodyEncodingError, decodeBody } from '../http/content-encoding.js';
 import type { Route, RouteRequest, RouteResponse } from '../http/types.js';
 import { partitionKeys } from './partition-key.js';
@@ -63,7 +64,8 @@ function restHandler(opts: RestRoutesOptions, put: (name: string, records: JsonR
       const out = await put(req.params.name, records, req);
       return { status: 200, headers: { 'content-type': JSON_REPLY, 'x-amzn-requestid': requestId }, body: JSON.stringify(out) };
     } catch (err) {
-      if (AwsError.isInstance(err)) return errorResponse(err, requestId, JSON_REPLY);
+      const known = awsErrorOf(err);
+      if (known) return errorResponse(known, requestId, JSON_REPLY);
       opts.logger.error({ err, path: req.path, requestId }, 'REST ingest failed');
       return errorResponse(new AwsError('InternalFailure', '', 500), requestId, JSON_REPLY);
     }

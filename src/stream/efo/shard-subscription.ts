@@ -116,7 +116,7 @@ export async function* shardSubscription(opts: ShardSubscriptionOptions): AsyncG
       bucket?.take(read.bytes);
       position = read.nextPosition;
       if (read.records.length > 0) {
-        yield { kind: 'event', event: { Records: read.records, ContinuationSequenceNumber: read.continuationSequenceNumber, MillisBehindLatest: read.millisBehindLatest } };
+        yield { kind: 'event', event: { Records: read.records, ContinuationSequenceNumber: read.records[read.records.length - 1].SequenceNumber, MillisBehindLatest: read.millisBehindLatest } };
         lastEventAt = now();
       }
       if (read.childShards) {
@@ -125,7 +125,7 @@ export async function* shardSubscription(opts: ShardSubscriptionOptions): AsyncG
       }
       if (read.records.length > 0 || position > from) continue; // more may be waiting
       if (now() - lastEventAt >= limits.heartbeatMs) {
-        yield { kind: 'event', event: { Records: [], ContinuationSequenceNumber: read.continuationSequenceNumber, MillisBehindLatest: read.millisBehindLatest } };
+        yield { kind: 'event', event: { Records: [], ContinuationSequenceNumber: await stream.continuationBefore(shardId, position), MillisBehindLatest: read.millisBehindLatest } };
         lastEventAt = now();
       }
       const idleMs = Math.min(lastEventAt + limits.heartbeatMs - now(), deadline - now());

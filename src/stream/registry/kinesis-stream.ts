@@ -56,8 +56,6 @@ export interface ShardRead {
   records: ApiRecord[];
   nextPosition: number;
   millisBehindLatest: number;
-  /** The sequence number to resume after (the last record's, else the position's predecessor). */
-  continuationSequenceNumber: string;
   /** Set when the shard is closed and read to its end: the consumer moves on to these. */
   childShards?: ChildShard[];
   bytes: number;
@@ -333,26 +331,35 @@ export class KinesisStream {
       bytes += r.data.length + Buffer.byteLength(r.partitionKey);
     }
     from = last + 1;
-    // The continuation number of an empty read names the record before `from`, with its own
-    // arrival time (part of its sequence number): the same number its read returned.
-    let previousArrived = lastArrived;
-    if (records.length === 0 && previousArrived === undefined && from > 0 && from - 1 >= log.trimPosition) {
-      const previous = await log.read(from - 1, { maxRecords: 1 });
-      if (previous[0]?.position === from - 1) previousArrived = previous[0].arrivedAt;
-    }
     const tip = end ?? log.durablePosition;
     const millisBehindLatest = from >= tip || lastArrived === undefined ? 0 : Math.max(0, this.deps.now() - lastArrived);
     const out: ShardRead = {
       records,
       nextPosition: from,
       millisBehindLatest,
-      continuationSequenceNumber: records.length > 0
-        ? records[records.length - 1].SequenceNumber
-        : from > 0 ? recordSequenceNumber(shard, from - 1, previousArrived ?? shard.createdAt) : startingSequenceNumber(shard),
       bytes,
     };
     if (end !== undefined && from >= end) out.childShards = this.childShards(shardId);
     return out;
+  }
+
+  /**
+   * The sequence number to resume after when the next position to read is `next` (EFO's
+   * ContinuationSequenceNumber of an event without records): the record before `next`, with its
+   * own arrival time (part of its sequence number), so it equals the number that record was read
+   * with; the shard's starting number at position 0. Asked for only when needed: it may read.
+   */
+  async continuationBefore(shardId: string, next: number): Promise<string> {
+    const shard = this.log.shard(shardId);
+    if (!shard) throw kinesisErrors.shardNotFound(shardId, this.name, this.deps.accountId);
+    if (next <= 0) return startingSequenceNumber(shard);
+    const log = this.log.log(shardId);
+    let arrived = shard.createdAt;
+    if (next - 1 >= log.trimPosition) {
+      const previous = await log.read(next - 1, { maxRecords: 1 });
+      if (previous[0]?.position === next - 1) arrived = previous[0].arrivedAt;
+    }
+    return recordSequenceNumber(shard, next - 1, arrived);
   }
 }
 

@@ -28,12 +28,12 @@ describe('S3 destination with dynamic partitioning', () => {
     await s3?.stop();
   });
 
-  const destination = (bucket: string, partitionBuffers: boolean) => {
+  const destination = (bucket: string) => {
     const cfg: ExtendedS3DestinationConfiguration = {
       RoleARN: 'arn:aws:iam::123456789012:role/r', BucketARN: `arn:aws:s3:::${bucket}`, Prefix: 'd/c=!{partitionKeyFromQuery:c}/', ErrorOutputPrefix: 'e/!{firehose:error-output-type}/',
       BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 3600 }, DynamicPartitioningConfiguration: { Enabled: true },
     };
-    return new S3Destination({ streamName: 's', current: () => ({ config: resolveS3Destination(cfg), version: 1 }), store, metrics: new Metrics({ defaultMetrics: false }), partitionBuffers });
+    return new S3Destination({ streamName: 's', current: () => ({ config: resolveS3Destination(cfg), version: 1 }), store, metrics: new Metrics({ defaultMetrics: false }) });
   };
   /** A transformed source batch: records `c:n`, partition key c. */
   const batch = (d: S3Destination, id: string, items: string[]) => {
@@ -50,7 +50,7 @@ describe('S3 destination with dynamic partitioning', () => {
 
   it('partition buffers: one object per partition over several source batches, each batch durable once its objects are written', async () => {
     await s3.createBucket('buffered');
-    const d = destination('buffered', true);
+    const d = destination('buffered');
     expect(d.limits()).toEqual({ maxBytes: 1024 * 1024, intervalMs: 1000 });
     const receipts = [];
     for (const [id, items] of [['A', ['x:1', 'y:2']], ['B', ['x:3']]] as const) {
@@ -63,18 +63,5 @@ describe('S3 destination with dynamic partitioning', () => {
     await Promise.all(receipts);
     expect(await contents('buffered')).toEqual(new Map([['c=x', 'x:1\nx:3\n'], ['c=y', 'y:2\n']]));
     await d.close();
-  });
-
-  it('per batch (delivery jobs): one object per partition at keys from the batch; a replay overwrites them', async () => {
-    await s3.createBucket('split');
-    const d = destination('split', false);
-    expect(d.limits()).toEqual({ maxBytes: 64 * 1024 * 1024, intervalMs: 3_600_000 });
-    const b = batch(d, 'A', ['x:1', 'y:2', 'x:3']);
-    for (let i = 0; i < 2; i++) {
-      const receipt = await d.deliver(b.plan, await d.encode(b.plan, b.records, b.opts), new AbortController().signal);
-      expect(receipt).toBeUndefined();
-    }
-    expect(await s3.listKeys('split')).toHaveLength(2);
-    expect(await contents('split')).toEqual(new Map([['c=x', 'x:1\nx:3\n'], ['c=y', 'y:2\n']]));
   });
 });
